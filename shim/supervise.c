@@ -1,0 +1,240 @@
+/* The init loop: forward signals, reap zombies, drain leftovers. */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "descendants.h"
+#include "exitcode.h"
+#include "log.h"
+#include "oom.h"
+#include "sigtab.h"
+#include "supervise.h"
+
+/* How long to wait for SIGKILLed processes before exiting anyway. */
+#define KILL_WAIT_MS 1000
+
+void supervise_init(struct supervisor *s, const struct shim_config *cfg,
+		    const struct sigconf *sigs, pid_t child)
+{
+	memset(s, 0, sizeof(*s));
+	s->cfg = cfg;
+	s->sigs = sigs;
+	s->self = getpid();
+	s->child = child;
+	s->phase = PHASE_RUN;
+	s->out.oom_kills = -1;
+}
+
+static void note_reaped(struct supervisor *s, pid_t pid, int st)
+{
+	char name[SIG_NAME_MAX];
+
+	s->out.zombies_reaped++;
+	if (s->phase == PHASE_GRACE)
+		s->out.descendants_terminated++;
+	else if (s->phase == PHASE_KILL)
+		s->out.descendants_killed++;
+	if (!s->cfg->warn_reap && !log_enabled(LOG_DEBUG))
+		return;
+	if (WIFSIGNALED(st))
+		log_event(s->cfg->warn_reap ? LOG_WARNING : LOG_DEBUG,
+			  "zombie.reaped", "pid=%d signal=%s", (int)pid,
+			  sig_name(WTERMSIG(st), name));
+	else
+		log_event(s->cfg->warn_reap ? LOG_WARNING : LOG_DEBUG,
+			  "zombie.reaped", "pid=%d code=%d", (int)pid,
+			  WEXITSTATUS(st));
+}
+
+/*
+ * Collect every child that has changed state.  Returns true while some
+ * child remains (running or stopped), false once there is none at all.
+ * Stops and resumes are reported too, so the loop knows whether the main
+ * child is stopped and a stop request must also continue it.
+ */
+static bool reap(struct supervisor *s)
+{
+	int st;
+	pid_t pid;
+
+	for (;;) {
+		pid = waitpid(-1, &st, WNOHANG | WUNTRACED | WCONTINUED);
+		if (pid == 0)
+			return true;
+		if (pid < 0)
+			return errno != ECHILD;
+		if (WIFSTOPPED(st) || WIFCONTINUED(st)) {
+			if (pid == s->child)
+				s->child_stopped = WIFSTOPPED(st);
+			continue;
+		}
+		if (pid == s->child && !s->child_done) {
+			s->child_done = true;
+			s->out.wstatus = st;
+			continue;
+		}
+		note_reaped(s, pid, st);
+	}
+}
+
+static void forward(struct supervisor *s, int sig)
+{
+	pid_t target = s->cfg->kill_group ? -s->child : s->child;
+	char name[SIG_NAME_MAX];
+
+	if (kill(target, sig) < 0) {
+		log_event(LOG_WARNING, "signal.forward_failed",
+			  "signal=%s target=%d err=\"%s\"",
+			  sig_name(sig, name), (int)target, strerror(errno));
+		return;
+	}
+	s->out.signals_forwarded++;
+	if (sig < 64)
+		s->forwarded_mask |= 1ull << sig;
+	if (log_enabled(LOG_DEBUG))
+		log_event(LOG_DEBUG, "signal.forwarded", "signal=%s target=%d",
+			  sig_name(sig, name), (int)target);
+	if (s->child_stopped && signal_ends_stop(sig))
+		kill(target, SIGCONT);
+}
+
+void supervise_run(struct supervisor *s)
+{
+	int sig;
+
+	/* Signals that came before the child existed are pending: serve them. */
+	while (!s->child_done) {
+		sig = sigwaitinfo(&s->sigs->waited, NULL);
+		if (sig < 0)
+			continue;
+		if (sig == SIGCHLD)
+			reap(s);
+		else
+			forward(s, sig);
+	}
+}
+
+static bool ended_gracefully(const struct supervisor *s)
+{
+	int sig;
+
+	if (s->out.descendants_killed)
+		return false;
+	if (WIFEXITED(s->out.wstatus))
+		return true;
+	/* Death by a signal we passed on is the end that was asked for. */
+	sig = WTERMSIG(s->out.wstatus);
+	return sig < 64 && (s->forwarded_mask & (1ull << sig));
+}
+
+void supervise_report_exit(struct supervisor *s)
+{
+	char name[SIG_NAME_MAX];
+	int st = s->out.wstatus, code = exit_status_of(st);
+
+	s->out.exit_status = exit_status_remap(&s->cfg->remap, code);
+	if (WIFEXITED(st)) {
+		log_event(LOG_NOTICE, "child.exited",
+			  "pid=%d code=%d exit_status=%d", (int)s->child,
+			  WEXITSTATUS(st), s->out.exit_status);
+		return;
+	}
+	if (WTERMSIG(st) != SIGKILL) {
+		log_event(LOG_NOTICE, "child.killed",
+			  "pid=%d signal=%s core_dumped=%s exit_status=%d",
+			  (int)s->child, sig_name(WTERMSIG(st), name),
+			  WCOREDUMP(st) ? "true" : "false", s->out.exit_status);
+		return;
+	}
+	/* The question every operator asks about a 137. */
+	s->out.oom_kills = oom_kill_count();
+	log_event(LOG_NOTICE, "child.killed",
+		  "pid=%d signal=SIGKILL oom_killed=%s oom_kill_count=%ld exit_status=%d",
+		  (int)s->child,
+		  s->out.oom_kills < 0 ? "unknown" :
+		  s->out.oom_kills > 0 ? "true" : "false",
+		  s->out.oom_kills, s->out.exit_status);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Reap until no child is left or MS have passed.  Returns true when none
+ * is left.  Signals other than SIGCHLD have no one to go to any more.
+ */
+static bool wait_children(struct supervisor *s, unsigned ms)
+{
+	int64_t deadline = now_ms() + ms, left;
+	struct timespec ts;
+	char name[SIG_NAME_MAX];
+	int sig;
+
+	while (reap(s)) {
+		left = deadline - now_ms();
+		if (left <= 0)
+			return false;
+		ts.tv_sec = left / 1000;
+		ts.tv_nsec = (left % 1000) * 1000000;
+		sig = sigtimedwait(&s->sigs->waited, NULL, &ts);
+		if (sig > 0 && sig != SIGCHLD)
+			log_event(LOG_DEBUG, "signal.dropped",
+				  "signal=%s reason=child_exited",
+				  sig_name(sig, name));
+	}
+	return true;
+}
+
+void supervise_drain(struct supervisor *s)
+{
+	int64_t start;
+	bool done;
+
+	reap(s);
+	if (s->cfg->grace_ms == 0 ||
+	    descendants_signal(s->self, SIGTERM) == 0) {
+		done = !reap(s);
+		goto kill_rest;
+	}
+	start = now_ms();
+	s->phase = PHASE_GRACE;
+	log_event(LOG_INFO, "drain.started", "signal=SIGTERM grace_ms=%u",
+		  s->cfg->grace_ms);
+	done = wait_children(s, s->cfg->grace_ms);
+	log_event(LOG_INFO, "drain.finished", "elapsed_ms=%lld ended=%llu",
+		  (long long)(now_ms() - start),
+		  (unsigned long long)s->out.descendants_terminated);
+kill_rest:
+	/*
+	 * With no grace, or once it is over, whatever is left gets SIGKILL:
+	 * what the kernel would do anyway when PID 1 exits, but counted.
+	 */
+	if (!done || s->cfg->grace_ms == 0) {
+		s->phase = PHASE_KILL;
+		if (descendants_signal(s->self, SIGKILL) > 0 || !done) {
+			wait_children(s, KILL_WAIT_MS);
+			if (s->out.descendants_killed)
+				log_event(LOG_WARNING, "drain.killed",
+					  "count=%llu grace_ms=%u",
+					  (unsigned long long)s->out.descendants_killed,
+					  s->cfg->grace_ms);
+		}
+	}
+	s->out.graceful = ended_gracefully(s);
+}
+
+void supervise_reap_failed_exec(pid_t child)
+{
+	int st;
+
+	while (waitpid(child, &st, 0) < 0 && errno == EINTR)
+		;
+}
