@@ -454,6 +454,20 @@ def test_keep_alive_connection_survives_a_rejection(rx):
     assert a['peer'] == b['peer']  # one connection, body of the 401 drained
 
 
+def test_answers_come_back_without_a_delayed_ack_stall(rx):
+    """A keep-alive answer must not wait ~40 ms for the client's delayed ACK."""
+    conn = rx.connection()
+    times = []
+    try:
+        for _ in range(11):
+            t0 = time.monotonic()
+            assert rx.request(body(), conn=conn)[0] == 200
+            times.append(time.monotonic() - t0)
+    finally:
+        conn.close()
+    assert sorted(times)[5] < 0.030, times
+
+
 def test_concurrent_requests_get_their_own_verdicts(rx):
     """The in-process checker is shared: its findings must not leak across requests."""
     results = {}
