@@ -37,3 +37,29 @@ clean:
 	rm -rf $(B)
 
 .PHONY: all clean
+
+# Unit tests: pure logic, linked from the same sources as the shim.
+UNIT_SRCS = $(wildcard tests/unit/*.c)
+UNIT_LIB_SRCS = $(filter-out shim/main.c shim/fds.c shim/spawn.c \
+	shim/supervise.c shim/signals.c,$(INIT_SRCS))
+
+$(B)/unit-tests: $(UNIT_SRCS) $(UNIT_LIB_SRCS) shim/*.h tests/unit/*.h
+	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ \
+		$(UNIT_SRCS) $(UNIT_LIB_SRCS)
+
+unit: $(B)/unit-tests
+	$(B)/unit-tests
+
+.PHONY: unit
+
+# Small static programs the scenario tests run as the app.
+HELPERS = probe sigprint orphans memhog
+HELPER_BINS = $(HELPERS:%=$(B)/helpers/%)
+
+$(B)/helpers/%: tests/helpers/%.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -Os -Wall -Wextra -static -o $@ $<
+
+helpers: $(HELPER_BINS)
+
+.PHONY: helpers

@@ -1,0 +1,68 @@
+"""Fixtures for the scenario tests: the built shim as PID 1, for real.
+
+Two ways to be PID 1 are used: a fresh PID namespace made with
+`unshare --pid --fork --mount-proc`, and the ENTRYPOINT of a real container
+on the local Docker daemon.  Every test builds its own environment: the
+suite itself runs with CI=true in CI, and the shim reads the environment.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def shim():
+    path = harness.SHIM
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"no shim at {path}: run `make` first (or set SHIM)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def helpers():
+    for name in ("probe", "sigprint", "orphans", "memhog"):
+        if not os.access(os.path.join(harness.HELPERS, name), os.X_OK):
+            pytest.fail(f"helper {name} missing: run `make helpers`")
+    return harness.HELPERS
+
+
+@pytest.fixture(scope="session")
+def docker():
+    """A Docker daemon that answers; started here when none runs."""
+    if not os.path.exists(harness.DOCKER):
+        pytest.fail(f"{harness.DOCKER} missing: run scripts/setup-host "
+                    "(Debian's docker.io)")
+    r = subprocess.run([os.path.join(harness.REPO, "scripts", "dockerd-up")],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.fail("could not start the Docker daemon:\n" + r.stderr)
+    return harness.Docker()
+
+
+@pytest.fixture(scope="session")
+def image(docker, shim, helpers, tmp_path_factory):
+    """A FROM-scratch image: the shim, busybox-static and the helpers."""
+    stage = tmp_path_factory.mktemp("image")
+    return docker.build_toolbox_image(str(stage), shim, helpers)
+
+
+@pytest.fixture
+def containers(docker):
+    """Names handed out here are removed after the test, whatever happens."""
+    made = []
+
+    def name(prefix="shimtest"):
+        n = f"{prefix}-{os.getpid()}-{len(made)}-{int(time.time() * 1000) % 100000}"
+        made.append(n)
+        return n
+
+    yield name
+    for n in made:
+        docker.run(["rm", "-f", n], check=False)
