@@ -257,6 +257,14 @@ class Rx:
     def stdout(self):
         return self.out_file.read_text(errors='replace')
 
+    def wait_stderr(self, text, timeout=5):
+        """Wait until stderr shows text: the receiver may say it after the client saw why."""
+        deadline = time.monotonic() + timeout
+        while text not in self.stderr():
+            if time.monotonic() > deadline:
+                raise AssertionError(f'{text!r} not in stderr: {self.stderr()}')
+            time.sleep(0.02)
+
     def stop(self, sig=signal.SIGTERM, timeout=10):
         """Stop it by its PID; return the exit status."""
         if self.proc.poll() is None:
@@ -877,7 +885,7 @@ def test_https_tls11_is_refused_by_the_server(checker, start_rx, pki):
     ctx.maximum_version = ssl.TLSVersion.TLSv1_1
     with pytest.raises(ssl.SSLError, match='PROTOCOL_VERSION'):
         rx.request(body(), context=ctx)
-    assert 'unsupported protocol' in rx.stderr()
+    rx.wait_stderr('unsupported protocol')
     assert rx.request(body())[0] == 200  # and the server is fine afterwards
 
 
