@@ -62,7 +62,9 @@ Run-time control
 
 What is checked, in this order (status in mode ok)
   path /v1/traces else 404; method POST else 405;
-  Authorization exactly the token, no scheme, one header, else 401;
+  Authorization exactly the token, no scheme, one header, else 401. Logfire also takes
+    "Bearer <token>", but the product must send the raw token (logfire-otlp.md 1.3), so
+    that form is refused here and logged as "bearer-scheme";
   Content-Type exactly "application/json" else 415. Parameters such as "; charset=utf-8"
     are refused on purpose: the product sends the bare media type, and this receiver
     is the oracle that notices if that ever drifts. (Logfire itself may be laxer.);
@@ -989,7 +991,7 @@ def tls_context(cert, key):
 
 def parse_args(argv):
     ap = argparse.ArgumentParser(
-        description='Loopback stand-in for Logfire /v1/traces (see the module docstring).')
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--host', default='127.0.0.1', choices=['127.0.0.1', '::1'])
     ap.add_argument('--port', type=int, default=0)
     ap.add_argument('--port-file')
