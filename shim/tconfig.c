@@ -1,0 +1,150 @@
+/* Telemetry's settings, read from the environment on the init thread. */
+#include <string.h>
+
+#include "envparse.h"
+#include "log.h"
+#include "tconfig.h"
+
+enum telemetry_optin tconfig_optin(env_getter getenv_fn)
+{
+	enum flag on = parse_flag(getenv_fn("SYNTHORG_TELEMETRY_ENABLED"));
+
+	/* The cross-tool convention beats everything, a mistake included. */
+	if (parse_flag(getenv_fn("DO_NOT_TRACK")) == FLAG_TRUE)
+		return OPTIN_DO_NOT_TRACK;
+	if (on == FLAG_INVALID)
+		return OPTIN_INVALID;
+	return on == FLAG_TRUE ? OPTIN_ON : OPTIN_OFF;
+}
+
+/* Copy VALUE trimmed and cut to 64 characters; false when it is blank. */
+static bool take_tag(char *out, size_t size, const char *value)
+{
+	const char *s, *end;
+	size_t chars = 0, n;
+
+	if (!value)
+		return false;
+	s = value;
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
+			   end[-1] == '\n' || end[-1] == '\r'))
+		end--;
+	if (end == s)
+		return false;
+	/* Count characters, not bytes, and never cut one in half. */
+	for (n = 0; s + n < end; n++) {
+		if (((unsigned char)s[n] & 0xc0) != 0x80) {
+			if (chars == ENV_TAG_MAX)
+				break;
+			chars++;
+		}
+	}
+	if (n >= size)
+		n = size - 1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return true;
+}
+
+static bool ci_detected(env_getter getenv_fn, char *const *environ)
+{
+	static const char *const vars[] = {
+		"CI", "GITLAB_CI", "BUILDKITE", "JENKINS_URL",
+	};
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		v = getenv_fn(vars[i]);
+		if (v && *v)
+			return true;
+	}
+	for (i = 0; environ && environ[i]; i++)
+		if (strncmp(environ[i], "RUNPOD_", 7) == 0)
+			return true;
+	return false;
+}
+
+const char *tconfig_environment(char *out, size_t size, env_getter getenv_fn,
+				char *const *environ)
+{
+	if (take_tag(out, size, getenv_fn("SYNTHORG_TELEMETRY_ENV")))
+		return "override";
+	if (ci_detected(getenv_fn, environ)) {
+		take_tag(out, size, "ci");
+		return "ci";
+	}
+	if (take_tag(out, size, getenv_fn("SYNTHORG_TELEMETRY_ENV_BAKED")))
+		return "baked";
+	take_tag(out, size, "dev");
+	return "default";
+}
+
+static void warn_invalid(const char *var, const char *why)
+{
+	log_event(LOG_WARNING, "config.invalid",
+		  "variable=%s reason=%s using=default", var, why);
+}
+
+void tconfig_parse(struct telemetry_config *tc, env_getter getenv_fn,
+		   char *const *environ)
+{
+	const char *v;
+	uint64_t n;
+
+	memset(tc, 0, sizeof(*tc));
+	tc->optin = tconfig_optin(getenv_fn);
+	tc->environment_source = tconfig_environment(tc->environment,
+						     sizeof(tc->environment),
+						     getenv_fn, environ);
+	tc->heartbeat_ms = HEARTBEAT_DEFAULT_MS;
+	v = getenv_fn("SYNTHORG_TELEMETRY_HEARTBEAT_INTERVAL_HOURS");
+	if (v) {
+		if (parse_decimal(v, 3600000, HEARTBEAT_MAX_MS, &n) == 0 &&
+		    n > 0)
+			tc->heartbeat_ms = n;
+		else
+			warn_invalid("SYNTHORG_TELEMETRY_HEARTBEAT_INTERVAL_HOURS",
+				     "not_hours_above_0_to_168");
+	}
+	tc->budget_ms = BUDGET_DEFAULT_MS;
+	v = getenv_fn("SYNTHORG_TELEMETRY_SHUTDOWN_BUDGET_SECONDS");
+	if (v) {
+		if (parse_decimal(v, 1000, BUDGET_MAX_MS, &n) == 0)
+			tc->budget_ms = (unsigned)n;
+		else
+			warn_invalid("SYNTHORG_TELEMETRY_SHUTDOWN_BUDGET_SECONDS",
+				     "not_seconds_0_to_60");
+	}
+	tc->data_dir = DATA_DIR_DEFAULT;
+	v = getenv_fn("SYNTHORG_DATA_DIR");
+	if (v) {
+		if (v[0] == '/')
+			tc->data_dir = v;
+		else
+			warn_invalid("SYNTHORG_DATA_DIR", "not_an_absolute_path");
+	}
+	switch (parse_flag(getenv_fn("SYNTHORG_TELEMETRY_DRY_RUN"))) {
+	case FLAG_TRUE:
+		tc->dry_run = true;
+		break;
+	case FLAG_INVALID:
+		warn_invalid("SYNTHORG_TELEMETRY_DRY_RUN", "not_true_or_false");
+		break;
+	default:
+		break;
+	}
+	v = getenv_fn("SYNTHORG_TELEMETRY_SNAPSHOT");
+	if (v && *v) {
+		if (v[0] == '/')
+			tc->snapshot_path = v;
+		else
+			warn_invalid("SYNTHORG_TELEMETRY_SNAPSHOT",
+				     "not_an_absolute_path");
+	}
+	v = getenv_fn("SSL_CERT_FILE");
+	tc->ssl_cert_file = v && *v ? v : NULL;
+}
