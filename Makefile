@@ -1,56 +1,80 @@
 # synthorg-shim: a static musl container init.
 #
-#   make            build build/synthorg-shim
-#   make check      run every test (unit, scenario, container)
-#   make demo       run the shim as PID 1 over a real workload
+#   make              build build/synthorg-shim (static, musl)
+#   make check        every test: unit, PID namespace, container, hardening
+#   make demo         run the shim as PID 1 over a real workload
+#   make asan         the glibc + ASan/UBSan variant, build/asan/synthorg-shim
+#   make bench        the side-by-side benchmark (bench/results.md)
+#
+# The static build links libraries built by scripts/build-deps from pinned
+# Debian sources (scripts/deps.lock) into a cache keyed by the lock.
 
-CC = musl-gcc
-CFLAGS = -std=c11 -D_GNU_SOURCE -Os -g -Wall -Wextra -Wshadow \
-	-Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
-	-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
-LDFLAGS = -static -Wl,--gc-sections
 B = build
-
-GIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null)
-ifneq ($(GIT),)
-CFLAGS += -DSHIM_GIT='"$(GIT)"'
-endif
-
-INIT_SRCS = shim/config.c shim/descendants.c shim/envparse.c \
-	shim/exitcode.c shim/fds.c shim/log.c shim/oom.c shim/signals.c \
-	shim/sigtab.c shim/spawn.c shim/supervise.c
-SHIM_SRCS = shim/main.c $(INIT_SRCS)
-SHIM_OBJS = $(SHIM_SRCS:shim/%.c=$(B)/obj/%.o)
+CA_BUNDLE_SRC ?= /etc/ssl/certs/ca-certificates.crt
 
 all: $(B)/synthorg-shim
 
-$(B)/obj/%.o: shim/%.c shim/*.h | $(B)/obj
-	$(CC) $(CFLAGS) -c -o $@ $<
+CC = musl-gcc
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter -Wno-missing-field-initializers
+CFLAGS = -std=c11 -D_GNU_SOURCE -Os -g $(WARN) -ffunction-sections \
+	-fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables
+LDFLAGS = -static -Wl,--gc-sections
 
-$(B)/synthorg-shim: $(SHIM_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $(SHIM_OBJS)
+# The prefix of the static dependencies, and its libs.mk (DEPS_*).  The
+# include makes make run build-deps first when the cache lacks them.
+DEPS_PREFIX := $(shell scripts/build-deps --print-prefix)
+include $(DEPS_PREFIX)/libs.mk
+# The prefix is keyed by the lock and the script, so missing is all that
+# matters here.
+$(DEPS_PREFIX)/libs.mk:
+	scripts/build-deps >/dev/null
+
+SRCS = $(sort $(wildcard shim/*.c))
+OBJS = $(SRCS:shim/%.c=$(B)/obj/%.o)
+HDRS = $(wildcard shim/*.h)
+
+# Sources with no system effect, shared by the unit tests and fuzzers.
+PURE_SRCS = shim/config.c shim/descendants.c shim/envparse.c \
+	shim/exitcode.c shim/log.c shim/oom.c shim/sigtab.c shim/tconfig.c \
+	shim/scrub.c shim/report.c shim/rnd.c shim/spool.c shim/snapshot.c \
+	shim/deployid.c shim/deliver.c shim/docker_probe.c shim/embed.c \
+	shim/cabundle.c
+
+# The version line names the commit when there is one; a stamp file makes
+# the object that prints it follow HEAD.
+GIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+$(B)/git-stamp: FORCE | $(B)/obj
+	@echo '$(GIT)' | cmp -s - $@ || echo '$(GIT)' > $@
+$(B)/obj/main.o: $(B)/git-stamp
+$(B)/obj/main.o: CFLAGS += $(if $(GIT),-DSHIM_GIT='"$(GIT)"')
+
+# The CA bundle is copied first, so the binary embeds a stable input.
+$(B)/ca-bundle.crt: $(CA_BUNDLE_SRC) | $(B)/obj
+	cp $< $@
+$(B)/obj/cabundle.o: $(B)/ca-bundle.crt
+$(B)/obj/cabundle.o: CFLAGS += -DCA_BUNDLE_PATH='"$(abspath $(B)/ca-bundle.crt)"'
+
+$(B)/obj/%.o: shim/%.c $(HDRS) $(DEPS_PREFIX)/libs.mk | $(B)/obj
+	$(CC) $(CFLAGS) $(DEPS_CFLAGS) -c -o $@ $<
+
+$(B)/synthorg-shim: $(OBJS)
+	$(CC) $(LDFLAGS) $(DEPS_LDFLAGS) -o $@ $(OBJS) $(DEPS_LIBS)
+	@file $@ | grep -q 'statically linked' || \
+		{ echo "$@ is not statically linked" >&2; rm -f $@; exit 1; }
 
 $(B)/obj:
 	mkdir -p $@
 
-clean:
-	rm -rf $(B)
+# Unit tests: pure logic, from the same sources, with the same compiler.
+UNIT_SRCS = $(sort $(wildcard tests/unit/*.c))
 
-.PHONY: all clean
-
-# Unit tests: pure logic, linked from the same sources as the shim.
-UNIT_SRCS = $(wildcard tests/unit/*.c)
-UNIT_LIB_SRCS = $(filter-out shim/main.c shim/fds.c shim/spawn.c \
-	shim/supervise.c shim/signals.c,$(INIT_SRCS))
-
-$(B)/unit-tests: $(UNIT_SRCS) $(UNIT_LIB_SRCS) shim/*.h tests/unit/*.h
-	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ \
-		$(UNIT_SRCS) $(UNIT_LIB_SRCS)
-
-unit: $(B)/unit-tests
-	$(B)/unit-tests
-
-.PHONY: unit
+$(B)/unit-tests: $(UNIT_SRCS) $(PURE_SRCS) $(HDRS) tests/unit/unit.h \
+		$(B)/ca-bundle.crt
+	$(CC) $(CFLAGS) -Wno-missing-prototypes $(DEPS_CFLAGS) \
+		-DCA_BUNDLE_PATH='"$(abspath $(B)/ca-bundle.crt)"' \
+		$(LDFLAGS) $(DEPS_LDFLAGS) -o $@ $(UNIT_SRCS) $(PURE_SRCS) \
+		$(DEPS_LIBS)
 
 # Small static programs the scenario tests run as the app.
 HELPERS = probe sigprint orphans memhog
@@ -62,4 +86,34 @@ $(B)/helpers/%: tests/helpers/%.c
 
 helpers: $(HELPER_BINS)
 
-.PHONY: helpers
+unit: $(B)/unit-tests
+	$(B)/unit-tests
+
+# The hardening variant: glibc, Debian's -dev libraries, clang's
+# AddressSanitizer and UndefinedBehaviorSanitizer (neither supports musl
+# or static linking).  Same sources, same tests.
+ASAN_CC = clang
+ASAN_CFLAGS = -std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=all $(WARN) \
+	-DCA_BUNDLE_PATH='"$(abspath $(B)/ca-bundle.crt)"'
+ASAN_LIBS = -lcurl -lssl -lcrypto -ljansson -lseccomp -lpthread
+
+$(B)/asan/synthorg-shim: $(SRCS) $(HDRS) $(B)/ca-bundle.crt
+	@mkdir -p $(@D)
+	$(ASAN_CC) $(ASAN_CFLAGS) $(if $(GIT),-DSHIM_GIT='"$(GIT)"') -o $@ \
+		$(SRCS) $(ASAN_LIBS)
+
+$(B)/asan/unit-tests: $(UNIT_SRCS) $(PURE_SRCS) $(HDRS) tests/unit/unit.h \
+		$(B)/ca-bundle.crt
+	@mkdir -p $(@D)
+	$(ASAN_CC) $(ASAN_CFLAGS) -Wno-missing-prototypes -o $@ $(UNIT_SRCS) \
+		$(PURE_SRCS) $(ASAN_LIBS)
+
+asan: $(B)/asan/synthorg-shim $(B)/asan/unit-tests
+
+clean:
+	rm -rf $(B)
+
+FORCE:
+
+.PHONY: all asan clean helpers unit FORCE

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -81,6 +82,28 @@ void log_always(enum log_level level, const char *event, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_write(level, event, fmt, ap);
 	va_end(ap);
+}
+
+void log_always_payload(enum log_level level, const char *event,
+			const char *fields, const char *payload)
+{
+	char head[LOG_LINE_MAX];
+	struct iovec iov[3];
+	int n, saved = errno;
+
+	n = snprintf(head, sizeof(head), "synthorg-shim[%d]: level=%s event=%s %s",
+		     log_pid, levels[level].name, event, fields);
+	if (n < 0)
+		return;
+	iov[0].iov_base = head;
+	iov[0].iov_len = (size_t)n < sizeof(head) ? (size_t)n : sizeof(head) - 1;
+	iov[1].iov_base = (void *)payload;
+	iov[1].iov_len = strlen(payload);
+	iov[2].iov_base = "\n";
+	iov[2].iov_len = 1;
+	while (writev(STDERR_FILENO, iov, 3) < 0 && errno == EINTR)
+		;
+	errno = saved;
 }
 
 static int plain_char(unsigned char c)

@@ -41,6 +41,13 @@ void log_always(enum log_level level, const char *event, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /*
+ * A line whose last field, PAYLOAD, may be longer than LOG_LINE_MAX (a
+ * dry-run record): header and payload leave in one writev(2).
+ */
+void log_always_payload(enum log_level level, const char *event,
+			const char *fields, const char *payload);
+
+/*
  * Quote S as a logfmt value into BUF: plain when it holds only safe
  * characters, otherwise in double quotes with \" \\ and \xNN escapes.
  * Returns BUF.  The result is cut to SIZE - 1 bytes.

@@ -13,6 +13,7 @@
 #include "signals.h"
 #include "spawn.h"
 #include "supervise.h"
+#include "telemetry.h"
 #include "version.h"
 
 #ifndef SHIM_GIT
@@ -95,6 +96,7 @@ int main(int argc, char **argv)
 	struct shim_config cfg;
 	struct sigconf sigs;
 	struct supervisor sup;
+	struct telemetry *tel;
 	char err[256];
 	pid_t self, child;
 	int status;
@@ -117,11 +119,14 @@ int main(int argc, char **argv)
 	if (status >= 0)
 		return exit_status_remap(&cfg.remap, status);
 	fds_release_inherited();
+	tel = telemetry_start(self == 1);
 
 	supervise_init(&sup, &cfg, &sigs, child);
 	supervise_run(&sup);
 	supervise_report_exit(&sup);
 	supervise_drain(&sup);
+	telemetry_child_exited(tel, &sup.out);
+	telemetry_finish(tel);
 	/*
 	 * _exit, not exit: nothing is buffered in stdio by now, and no
 	 * library's atexit handler may run while another thread still uses it.
