@@ -198,7 +198,11 @@ void supervise_drain(struct supervisor *s)
 	int64_t start;
 	bool done;
 
-	reap(s);
+	/* No child at all: nothing descends from us any more. */
+	if (!reap(s)) {
+		s->out.graceful = ended_gracefully(s);
+		return;
+	}
 	if (s->cfg->grace_ms == 0 ||
 	    descendants_signal(s->self, SIGTERM) == 0) {
 		done = !reap(s);
