@@ -89,6 +89,47 @@ helpers: $(HELPER_BINS)
 unit: $(B)/unit-tests
 	$(B)/unit-tests
 
+# --- Tests --------------------------------------------------------------
+#
+# check is the one test command (README, .ci/run): unit tests, the receiver
+# that stands in for Logfire, the scenarios as PID 1 (PID namespace and
+# real containers), the image build, then the hardening runs.
+
+PYTEST = /usr/bin/python3 -m pytest -q -p no:cacheprovider
+FUZZ_SECONDS ?= 30
+
+check: all helpers $(B)/unit-tests
+	$(B)/unit-tests
+	$(PYTEST) tests/receiver tests/scenario
+	$(MAKE) hardening
+
+# The whole scenario suite again against the sanitizer build; what only
+# the static release binary can do (the image build) is left out by marker.
+check-asan: asan helpers
+	$(B)/asan/unit-tests
+	SHIM=$(abspath $(B)/asan/synthorg-shim) $(PYTEST) -m "not static_build" \
+		tests/scenario
+
+check-valgrind: all helpers
+	$(PYTEST) tests/hardening/test_valgrind.py
+
+check-fuzz:
+	tests/fuzz/run --regress
+	tests/fuzz/run $(FUZZ_SECONDS)
+
+check-stress: all helpers
+	$(PYTEST) tests/hardening/test_stress.py
+
+hardening: check-asan check-valgrind check-fuzz check-stress
+
+# --- The demo: a real workload as PID 1, telemetry on, events printed ---
+
+demo: all
+	scripts/demo
+
+bench:
+	bench/run
+
 # The hardening variant: glibc, Debian's -dev libraries, clang's
 # AddressSanitizer and UndefinedBehaviorSanitizer (neither supports musl
 # or static linking).  Same sources, same tests.
@@ -116,4 +157,5 @@ clean:
 
 FORCE:
 
-.PHONY: all asan clean helpers unit FORCE
+.PHONY: all asan bench check check-asan check-fuzz check-stress \
+	check-valgrind clean demo hardening helpers unit FORCE

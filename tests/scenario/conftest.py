@@ -66,3 +66,20 @@ def containers(docker):
     yield name
     for n in made:
         docker.run(["rm", "-f", n], check=False)
+
+
+@pytest.fixture
+def receiver(tmp_path):
+    """Factory: start a local Logfire stand-in; all are stopped after."""
+    from telemetry_harness import Receiver
+    made = []
+
+    def start(mode="ok", tls=None, host="127.0.0.1", name=None):
+        r = Receiver(tmp_path / (name or f"rx{len(made)}"), mode=mode,
+                     tls=tls, host=host)
+        made.append(r)
+        return r
+
+    yield start
+    for r in made:
+        r.stop()
