@@ -1,5 +1,6 @@
 /* OTLP/HTTP JSON bodies shaped as the Logfire SDK's logfire.info records. */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@
 /* The parent is known not to be remote: what the Python encoder sets. */
 #define SPAN_FLAGS 256
 
-static void hex(char *out, const uint8_t *b, size_t n)
+void hex_encode(char *out, const uint8_t *b, size_t n)
 {
 	static const char digits[] = "0123456789abcdef";
 	size_t i;
@@ -24,6 +25,60 @@ static void hex(char *out, const uint8_t *b, size_t n)
 		out[2 * i + 1] = digits[b[i] & 15];
 	}
 	out[2 * n] = '\0';
+}
+
+static int nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int hex_decode(uint8_t *b, size_t n, const char *s)
+{
+	size_t i;
+	int hi, lo;
+
+	if (strlen(s) != 2 * n)
+		return -1;
+	for (i = 0; i < n; i++) {
+		hi = nibble(s[2 * i]);
+		lo = nibble(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		b[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+static bool all_zero(const uint8_t *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+int tevent_assign_ids(struct tevent *ev)
+{
+	uint64_t ms = ev->time_ns / 1000000;
+	int i;
+
+	if (rnd_bytes(ev->trace_id + 6, 10) < 0 ||
+	    rnd_bytes(ev->span_id, sizeof(ev->span_id)) < 0)
+		return -1;
+	for (i = 0; i < 6; i++)
+		ev->trace_id[i] = (uint8_t)(ms >> (8 * (5 - i)));
+	/* An all-zero span id is invalid; a random one is, once in 2^64. */
+	if (all_zero(ev->span_id, sizeof(ev->span_id)))
+		ev->span_id[7] = 1;
+	return 0;
 }
 
 /* 64-bit integers travel as decimal strings in OTLP JSON. */
@@ -105,21 +160,15 @@ static json_t *attributes(const struct tevent *ev)
 
 json_t *report_span(const struct tevent *ev)
 {
-	uint8_t trace[16], span[8];
 	char trace_hex[33], span_hex[17];
-	uint64_t ms = ev->time_ns / 1000000;
+	struct tevent ids = *ev;
 	json_t *attrs;
-	int i;
 
-	if (rnd_bytes(trace + 6, 10) < 0 || rnd_bytes(span, sizeof(span)) < 0)
+	if (all_zero(ids.span_id, sizeof(ids.span_id)) &&
+	    tevent_assign_ids(&ids) < 0)
 		return NULL;
-	for (i = 0; i < 6; i++)
-		trace[i] = (uint8_t)(ms >> (8 * (5 - i)));
-	/* An all-zero span id is invalid; a random one is, once in 2^64. */
-	if (!memcmp(span, "\0\0\0\0\0\0\0\0", sizeof(span)))
-		span[7] = 1;
-	hex(trace_hex, trace, sizeof(trace));
-	hex(span_hex, span, sizeof(span));
+	hex_encode(trace_hex, ids.trace_id, sizeof(ids.trace_id));
+	hex_encode(span_hex, ids.span_id, sizeof(ids.span_id));
 	attrs = attributes(ev);
 	if (!attrs)
 		return NULL;

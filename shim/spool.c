@@ -11,14 +11,15 @@ static int parse_line(const char *line, size_t len, uint64_t now_ns,
 		      struct tevent *ev)
 {
 	json_t *root, *props;
-	const char *name, *t;
+	const char *name, *t, *trace = NULL, *span = NULL;
 	char *end;
 	unsigned long long ns;
 	int type, v = 0;
 
 	root = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
-	if (json_unpack(root, "{s:i, s:s, s:s, s:o}", "v", &v, "event", &name,
-			"time_unix_nano", &t, "properties", &props) < 0 ||
+	if (json_unpack(root, "{s:i, s:s, s:s, s:o, s?s, s?s}", "v", &v,
+			"event", &name, "time_unix_nano", &t, "properties",
+			&props, "trace_id", &trace, "span_id", &span) < 0 ||
 	    v != 1 || !json_is_object(props))
 		goto bad;
 	type = event_type_from_name(name);
@@ -31,6 +32,13 @@ static int parse_line(const char *line, size_t len, uint64_t now_ns,
 		goto bad;
 	ev->type = (enum event_type)type;
 	ev->time_ns = ns;
+	/* Ids written by an older boot stand; missing or broken ones are new. */
+	if (!trace || !span ||
+	    hex_decode(ev->trace_id, sizeof(ev->trace_id), trace) < 0 ||
+	    hex_decode(ev->span_id, sizeof(ev->span_id), span) < 0 ||
+	    !memcmp(ev->span_id, "\0\0\0\0\0\0\0\0", 8) ||
+	    !memcmp(ev->trace_id, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16))
+		tevent_assign_ids(ev);
 	ev->props = json_incref(props);
 	json_decref(root);
 	return 0;
@@ -64,7 +72,7 @@ size_t spool_parse(const char *text, size_t len, uint64_t now_ns,
 
 char *spool_format(const struct tevent *evs, size_t n, size_t *len)
 {
-	char *text = NULL, *line, *grown, ns[24];
+	char *text = NULL, *line, *grown, ns[24], trace[33], span[17];
 	size_t used = 0, l, i;
 	json_t *o;
 
@@ -72,8 +80,11 @@ char *spool_format(const struct tevent *evs, size_t n, size_t *len)
 	for (i = 0; i < n && i < SPOOL_MAX_EVENTS; i++) {
 		snprintf(ns, sizeof(ns), "%llu",
 			 (unsigned long long)evs[i].time_ns);
-		o = json_pack("{s:i, s:s, s:s, s:O}", "v", 1, "event",
+		hex_encode(trace, evs[i].trace_id, sizeof(evs[i].trace_id));
+		hex_encode(span, evs[i].span_id, sizeof(evs[i].span_id));
+		o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:O}", "v", 1, "event",
 			      event_name(evs[i].type), "time_unix_nano", ns,
+			      "trace_id", trace, "span_id", span,
 			      "properties", evs[i].props);
 		line = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) :
 			   NULL;

@@ -15,7 +15,8 @@
 
 /*
  * Parse spool TEXT (LEN bytes): one JSON object per line, {"v":1,
- * "event":NAME, "time_unix_nano":"N", "properties":{...}}.  Events too old
+ * "event":NAME, "time_unix_nano":"N", "trace_id":HEX, "span_id":HEX,
+ * "properties":{...}}.  Events too old
  * at NOW_NS, unknown or malformed lines are skipped and counted in *BAD.
  * Fills at most MAX events into OUT (props owned by the caller) and
  * returns how many.  The properties still go through the scrubber: the

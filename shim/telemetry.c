@@ -242,6 +242,7 @@ static struct tevent new_event(const struct telemetry *t, enum event_type type)
 	char when[64];
 
 	iso_time(ev.time_ns, when, sizeof(when));
+	tevent_assign_ids(&ev);
 	ev.props = json_pack("{s:s, s:s, s:s, s:s, s:s}",
 			     "event_timestamp", when,
 			     "deployment_id", t->deployment_id,

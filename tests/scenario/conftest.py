@@ -83,3 +83,23 @@ def receiver(tmp_path):
     yield start
     for r in made:
         r.stop()
+
+
+@pytest.fixture(scope="session")
+def telemetry_image(docker, shim, helpers, tmp_path_factory):
+    """Factory: the toolbox image around a shim embedded for BASE_URL."""
+    from telemetry_harness import embed
+    made = {}
+
+    def build(base_url):
+        if base_url not in made:
+            stage = tmp_path_factory.mktemp("timage")
+            binary = embed(stage / "synthorg-shim", base_url)
+            made[base_url] = docker.build_toolbox_image(
+                str(stage), binary, helpers,
+                tag=f"synthorg-shim-ttest:{os.getpid()}-{len(made)}")
+        return made[base_url]
+
+    yield build
+    for tag in made.values():
+        docker.run(["rmi", "-f", tag], check=False)

@@ -67,6 +67,33 @@ TEST(span_has_the_logfire_log_shape)
 	json_decref(ev.props);
 }
 
+TEST(ids_are_fixed_when_the_event_is_made)
+{
+	struct tevent ev = { EV_STARTUP, 1787313600123456789ull, json_object() };
+	struct tevent back[1];
+	json_t *a, *b;
+	char *text;
+	size_t len, bad;
+
+	CHECK_INT(tevent_assign_ids(&ev), 0);
+	a = report_span(&ev);
+	b = report_span(&ev);
+	/* Encoded twice (a retry): the same span, so copies can be told. */
+	CHECK_STR(json_string_value(json_object_get(a, "spanId")),
+		  json_string_value(json_object_get(b, "spanId")));
+	CHECK_STR(json_string_value(json_object_get(a, "traceId")),
+		  json_string_value(json_object_get(b, "traceId")));
+	text = spool_format(&ev, 1, &len);
+	CHECK_INT(spool_parse(text, len, ev.time_ns + 1, back, 1, &bad), 1);
+	CHECK(!memcmp(back[0].span_id, ev.span_id, 8));
+	CHECK(!memcmp(back[0].trace_id, ev.trace_id, 16));
+	free(text);
+	json_decref(back[0].props);
+	json_decref(a);
+	json_decref(b);
+	json_decref(ev.props);
+}
+
 TEST(body_batches_spans_under_one_resource)
 {
 	json_t *res = json_pack("{s:s}", "service.name", "synthorg-shim");
@@ -109,6 +136,9 @@ TEST(spool_round_trip_and_bad_lines)
 	CHECK_INT(out[0].type, EV_HEARTBEAT);
 	CHECK_INT(out[1].time_ns, now - 2000);
 	CHECK(json_equal(out[0].props, in[0].props));
+	/* Ids made at encoding time the first time, then kept. */
+	CHECK(!memcmp(out[0].span_id, in[0].span_id, 8) ||
+	      !memcmp(in[0].span_id, "\0\0\0\0\0\0\0\0", 8));
 	json_decref(out[0].props);
 	json_decref(out[1].props);
 
