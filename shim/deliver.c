@@ -170,31 +170,38 @@ void deliver_free(struct deliver *d)
 	free(d);
 }
 
-int deliver_run(void *easy, int wake_fd)
+int deliver_run(void *easy, int wake_fd, const atomic_llong *linger_until)
 {
 	struct curl_waitfd wake = { .fd = wake_fd, .events = CURL_WAIT_POLLIN };
 	CURLM *multi = curl_multi_init();
 	CURLcode result = CURLE_OUT_OF_MEMORY;
+	int64_t cutoff = -1;
 	struct CURLMsg *msg;
-	int running = 1, left;
+	int running = 1, left, watch = wake_fd >= 0;
 
 	if (!multi)
 		return CURLE_OUT_OF_MEMORY;
 	if (curl_multi_add_handle(multi, easy) != CURLM_OK)
 		goto out;
 	while (running) {
-		if (curl_multi_perform(multi, &running) != CURLM_OK)
+		if (curl_multi_perform(multi, &running) != CURLM_OK || !running)
 			break;
-		if (!running)
-			break;
-		wake.revents = 0;
-		/* Sleeps in poll(2) until a socket, curl's timer or WAKE_FD. */
-		if (curl_multi_wait(multi, wake_fd >= 0 ? &wake : NULL,
-				    wake_fd >= 0 ? 1 : 0, 1000, NULL) != CURLM_OK)
-			break;
-		if (wake.revents & CURL_WAIT_POLLIN) {
+		if (cutoff >= 0 && mono_ms() >= cutoff) {
 			result = (CURLcode)-1;
 			goto remove;
+		}
+		wake.revents = 0;
+		/* Sleeps in poll(2) until a socket, curl's timer or WAKE_FD. */
+		if (curl_multi_wait(multi, watch ? &wake : NULL, watch ? 1 : 0,
+				    1000, NULL) != CURLM_OK)
+			break;
+		if (watch && (wake.revents & CURL_WAIT_POLLIN)) {
+			/*
+			 * The child has exited: this transfer may finish if it
+			 * does so soon, which spares a resend of what it carries.
+			 */
+			watch = 0;
+			cutoff = linger_until ? atomic_load(linger_until) : 0;
 		}
 	}
 	while ((msg = curl_multi_info_read(multi, &left)) != NULL)
@@ -320,7 +327,8 @@ static enum attempt_verdict judge(struct deliver *d, int rc, long status,
 }
 
 enum deliver_result deliver_post(struct deliver *d, const char *body,
-				 size_t len, int64_t deadline_ms, int wake_fd)
+				 size_t len, int64_t deadline_ms, int wake_fd,
+				 const atomic_llong *linger_until)
 {
 	enum attempt_verdict v;
 	int64_t left, wait;
@@ -343,7 +351,7 @@ enum deliver_result deliver_post(struct deliver *d, const char *body,
 		curl_easy_setopt(d->easy, CURLOPT_CONNECTTIMEOUT_MS,
 				 (long)(left < DELIVER_CONNECT_MS ? left :
 					DELIVER_CONNECT_MS));
-		rc = deliver_run(d->easy, wake_fd);
+		rc = deliver_run(d->easy, wake_fd, linger_until);
 		if (rc == -1)
 			return DELIVER_ABORTED;
 		status = 0;

@@ -2,6 +2,7 @@
 #ifndef SHIM_DELIVER_H
 #define SHIM_DELIVER_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,10 +41,13 @@ void deliver_free(struct deliver *d);
  * POST BODY to {base}/v1/traces, retrying 408, 429 (after its
  * Retry-After), 5xx and transport errors with jittered backoff until
  * DEADLINE_MS (CLOCK_MONOTONIC, ms).  When WAKE_FD >= 0 becomes readable
- * the transfer or the wait is cut short and DELIVER_ABORTED returned.
+ * a wait between attempts ends at once, and a transfer under way may go
+ * on until *LINGER_UNTIL (CLOCK_MONOTONIC ms, read then); either way
+ * DELIVER_ABORTED is returned when it did not finish.
  */
 enum deliver_result deliver_post(struct deliver *d, const char *body,
-				 size_t len, int64_t deadline_ms, int wake_fd);
+				 size_t len, int64_t deadline_ms, int wake_fd,
+				 const atomic_llong *linger_until);
 
 /*
  * How long a Retry-After value asks to wait, in ms from NOW_S (Unix
@@ -55,10 +59,11 @@ int64_t deliver_retry_after_ms(const char *value, int64_t now_s);
 int64_t mono_ms(void);
 
 /*
- * Run one transfer on EASY with the multi interface, waking on WAKE_FD
- * too; shared with the Docker probe.  Returns the transfer's CURLcode,
- * or -1 when WAKE_FD cut it short.
+ * Run one transfer on EASY with the multi interface, watching WAKE_FD
+ * (>= 0) too; shared with the Docker probe.  Once WAKE_FD is readable the
+ * transfer may go on until *LINGER_UNTIL (NULL: not at all).  Returns the
+ * transfer's CURLcode, or -1 when it was cut short.
  */
-int deliver_run(void *easy, int wake_fd);
+int deliver_run(void *easy, int wake_fd, const atomic_llong *linger_until);
 
 #endif

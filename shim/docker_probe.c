@@ -127,7 +127,8 @@ static const char *connect_reason(long os_errno)
 	}
 }
 
-static json_t *fetch(const char *sock, long timeout_ms, int wake_fd)
+static json_t *fetch(const char *sock, long timeout_ms, int wake_fd,
+		     const atomic_llong *linger_until)
 {
 	struct body b = { 0 };
 	CURL *e = curl_easy_init();
@@ -149,7 +150,7 @@ static json_t *fetch(const char *sock, long timeout_ms, int wake_fd)
 		curl_easy_cleanup(e);
 		return unavailable("probe_setup_failed");
 	}
-	rc = deliver_run(e, wake_fd);
+	rc = deliver_run(e, wake_fd, linger_until);
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &os_errno);
 	curl_easy_cleanup(e);
@@ -171,7 +172,8 @@ static json_t *fetch(const char *sock, long timeout_ms, int wake_fd)
 	return out;
 }
 
-json_t *docker_probe(const char *sock, long timeout_ms, int wake_fd)
+json_t *docker_probe(const char *sock, long timeout_ms, int wake_fd,
+		     const atomic_llong *linger_until)
 {
 	struct stat st;
 
@@ -182,5 +184,5 @@ json_t *docker_probe(const char *sock, long timeout_ms, int wake_fd)
 				   "socket_unreadable");
 	if (!S_ISSOCK(st.st_mode))
 		return unavailable("not_a_socket");
-	return fetch(sock, timeout_ms, wake_fd);
+	return fetch(sock, timeout_ms, wake_fd, linger_until);
 }

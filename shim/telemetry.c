@@ -69,6 +69,11 @@ struct telemetry {
 	/* Written by the init before the eventfd, read by the thread after. */
 	struct shim_outcome outcome;
 	int64_t exit_deadline_ms;
+	/*
+	 * How long work under way may go on once the child has exited: half
+	 * the budget, so that the shutdown batch keeps the other half.
+	 */
+	atomic_llong linger_until_ms;
 
 	/* The thread's own. */
 	json_t *resource;
@@ -388,7 +393,8 @@ static enum deliver_result flush(struct telemetry *t, int64_t deadline_ms,
 			  "error_type=encode events=%zu", n);
 		return DELIVER_FAILED;
 	}
-	r = deliver_post(t->deliver, body, strlen(body), deadline_ms, wake_fd);
+	r = deliver_post(t->deliver, body, strlen(body), deadline_ms, wake_fd,
+			 &t->linger_until_ms);
 	free(body);
 	switch (r) {
 	case DELIVER_OK:
@@ -439,7 +445,8 @@ static void send_startup(struct telemetry *t)
 	struct tevent ev = new_event(t, EV_STARTUP);
 	json_t *docker;
 
-	docker = docker_probe(DOCKER_SOCKET, DOCKER_PROBE_MS, t->wake_fd);
+	docker = docker_probe(DOCKER_SOCKET, DOCKER_PROBE_MS, t->wake_fd,
+			      &t->linger_until_ms);
 	if (ev.props && docker)
 		json_object_update(ev.props, docker);
 	json_decref(docker);
@@ -692,6 +699,7 @@ void telemetry_child_exited(struct telemetry *t, const struct shim_outcome *o)
 		return;
 	t->outcome = *o;
 	t->exit_deadline_ms = mono_ms() + t->cfg.budget_ms;
+	atomic_store(&t->linger_until_ms, mono_ms() + t->cfg.budget_ms / 2);
 	/* The eventfd write orders the stores above before the thread's read. */
 	while (write(t->wake_fd, &one, sizeof(one)) < 0 && errno == EINTR)
 		;
