@@ -58,8 +58,16 @@ $(B)/obj/cabundle.o: CFLAGS += -DCA_BUNDLE_PATH='"$(abspath $(B)/ca-bundle.crt)"
 $(B)/obj/%.o: shim/%.c $(HDRS) $(DEPS_PREFIX)/libs.mk | $(B)/obj
 	$(CC) $(CFLAGS) $(DEPS_CFLAGS) -c -o $@ $<
 
-$(B)/synthorg-shim: $(OBJS)
-	$(CC) $(LDFLAGS) $(DEPS_LDFLAGS) -o $@ $(OBJS) $(DEPS_LIBS)
+# OpenSSL registers a constructor (its CPU feature probe) in .init, which
+# would run, and page in OpenSSL's code, at every start of every shim,
+# telemetry or not.  OPENSSL_init_crypto runs the same probe itself when
+# telemetry starts, so the copy linked here goes without the constructor.
+$(B)/deps/libcrypto.a: $(DEPS_PREFIX)/lib/libcrypto.a
+	@mkdir -p $(@D)
+	objcopy --remove-section=.init $< $@
+
+$(B)/synthorg-shim: $(OBJS) $(B)/deps/libcrypto.a
+	$(CC) $(LDFLAGS) -L$(B)/deps $(DEPS_LDFLAGS) -o $@ $(OBJS) -lc $(DEPS_LIBS)
 	@file $@ | grep -q 'statically linked' || \
 		{ echo "$@ is not statically linked" >&2; rm -f $@; exit 1; }
 

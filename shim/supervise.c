@@ -12,6 +12,7 @@
 #include "oom.h"
 #include "sigtab.h"
 #include "supervise.h"
+#include "sys.h"
 
 /* How long to wait for SIGKILLed processes before exiting anyway. */
 #define KILL_WAIT_MS 1000
@@ -26,26 +27,21 @@ void supervise_init(struct supervisor *s, const struct shim_config *cfg,
 	s->child = child;
 	s->phase = PHASE_RUN;
 	s->out.oom_kills = -1;
+	/* Decided once: the loop does not ask the logger per event. */
+	s->debug = log_enabled(LOG_DEBUG);
+	s->noisy = cfg->warn_reap || s->debug;
 }
 
-static void note_reaped(struct supervisor *s, pid_t pid, int st)
+static void note_reaped(const struct supervisor *s, pid_t pid, int st)
 {
 	char name[SIG_NAME_MAX];
+	enum log_level level = s->cfg->warn_reap ? LOG_WARNING : LOG_DEBUG;
 
-	s->out.zombies_reaped++;
-	if (s->phase == PHASE_GRACE)
-		s->out.descendants_terminated++;
-	else if (s->phase == PHASE_KILL)
-		s->out.descendants_killed++;
-	if (!s->cfg->warn_reap && !log_enabled(LOG_DEBUG))
-		return;
 	if (WIFSIGNALED(st))
-		log_event(s->cfg->warn_reap ? LOG_WARNING : LOG_DEBUG,
-			  "zombie.reaped", "pid=%d signal=%s", (int)pid,
+		log_event(level, "zombie.reaped", "pid=%d signal=%s", (int)pid,
 			  sig_name(WTERMSIG(st), name));
 	else
-		log_event(s->cfg->warn_reap ? LOG_WARNING : LOG_DEBUG,
-			  "zombie.reaped", "pid=%d code=%d", (int)pid,
+		log_event(level, "zombie.reaped", "pid=%d code=%d", (int)pid,
 			  WEXITSTATUS(st));
 }
 
@@ -53,7 +49,8 @@ static void note_reaped(struct supervisor *s, pid_t pid, int st)
  * Collect every child that has changed state.  Returns true while some
  * child remains (running or stopped), false once there is none at all.
  * Stops and resumes are reported too, so the loop knows whether the main
- * child is stopped and a stop request must also continue it.
+ * child is stopped and a stop request must also continue it.  This runs
+ * once per orphan in a container that makes many: it stays short.
  */
 static bool reap(struct supervisor *s)
 {
@@ -61,22 +58,24 @@ static bool reap(struct supervisor *s)
 	pid_t pid;
 
 	for (;;) {
-		pid = waitpid(-1, &st, WNOHANG | WUNTRACED | WCONTINUED);
-		if (pid == 0)
-			return true;
-		if (pid < 0)
-			return errno != ECHILD;
-		if (WIFSTOPPED(st) || WIFCONTINUED(st)) {
-			if (pid == s->child)
-				s->child_stopped = WIFSTOPPED(st);
+		pid = sys_wait4(-1, &st, WNOHANG | WUNTRACED | WCONTINUED);
+		if (pid <= 0)
+			return pid == 0;	/* -ECHILD: nobody left */
+		if (pid != s->child) {
+			/* Stopped (0x7f) or resumed (0xffff): not an end. */
+			if ((st & 0xff) == 0x7f || st == 0xffff)
+				continue;
+			s->reaped[s->phase]++;
+			if (s->noisy)
+				note_reaped(s, pid, st);
 			continue;
 		}
-		if (pid == s->child && !s->child_done) {
+		if (WIFSTOPPED(st) || WIFCONTINUED(st)) {
+			s->child_stopped = WIFSTOPPED(st);
+		} else if (!s->child_done) {
 			s->child_done = true;
 			s->out.wstatus = st;
-			continue;
 		}
-		note_reaped(s, pid, st);
 	}
 }
 
@@ -85,20 +84,21 @@ static void forward(struct supervisor *s, int sig)
 	pid_t target = s->cfg->kill_group ? -s->child : s->child;
 	char name[SIG_NAME_MAX];
 
-	if (kill(target, sig) < 0) {
+	int rc = sys_kill(target, sig);
+
+	if (rc < 0) {
 		log_event(LOG_WARNING, "signal.forward_failed",
 			  "signal=%s target=%d err=\"%s\"",
-			  sig_name(sig, name), (int)target, strerror(errno));
+			  sig_name(sig, name), (int)target, strerror(-rc));
 		return;
 	}
 	s->out.signals_forwarded++;
-	if (sig < 64)
-		s->forwarded_mask |= 1ull << sig;
-	if (log_enabled(LOG_DEBUG))
+	s->forwarded_mask |= 1ull << (sig & 63);
+	if (s->debug)
 		log_event(LOG_DEBUG, "signal.forwarded", "signal=%s target=%d",
 			  sig_name(sig, name), (int)target);
 	if (s->child_stopped && signal_ends_stop(sig))
-		kill(target, SIGCONT);
+		sys_kill(target, SIGCONT);
 }
 
 void supervise_run(struct supervisor *s)
@@ -107,7 +107,7 @@ void supervise_run(struct supervisor *s)
 
 	/* Signals that came before the child existed are pending: serve them. */
 	while (!s->child_done) {
-		sig = sigwaitinfo(&s->sigs->waited, NULL);
+		sig = sys_sigtimedwait(&s->sigs->waited, NULL);
 		if (sig < 0)
 			continue;
 		if (sig == SIGCHLD)
@@ -115,6 +115,15 @@ void supervise_run(struct supervisor *s)
 		else
 			forward(s, sig);
 	}
+}
+
+/* The outcome's counters, from the per-phase tallies of reap(). */
+static void tally(struct supervisor *s)
+{
+	s->out.descendants_terminated = s->reaped[PHASE_GRACE];
+	s->out.descendants_killed = s->reaped[PHASE_KILL];
+	s->out.zombies_reaped = s->reaped[PHASE_RUN] + s->reaped[PHASE_GRACE] +
+				s->reaped[PHASE_KILL];
 }
 
 static bool ended_gracefully(const struct supervisor *s)
@@ -127,7 +136,7 @@ static bool ended_gracefully(const struct supervisor *s)
 		return true;
 	/* Death by a signal we passed on is the end that was asked for. */
 	sig = WTERMSIG(s->out.wstatus);
-	return sig < 64 && (s->forwarded_mask & (1ull << sig));
+	return s->forwarded_mask & (1ull << (sig & 63));
 }
 
 void supervise_report_exit(struct supervisor *s)
@@ -184,7 +193,7 @@ static bool wait_children(struct supervisor *s, unsigned ms)
 			return false;
 		ts.tv_sec = left / 1000;
 		ts.tv_nsec = (left % 1000) * 1000000;
-		sig = sigtimedwait(&s->sigs->waited, NULL, &ts);
+		sig = sys_sigtimedwait(&s->sigs->waited, &ts);
 		if (sig > 0 && sig != SIGCHLD)
 			log_event(LOG_DEBUG, "signal.dropped",
 				  "signal=%s reason=child_exited",
@@ -200,6 +209,7 @@ void supervise_drain(struct supervisor *s)
 
 	/* No child at all: nothing descends from us any more. */
 	if (!reap(s)) {
+		tally(s);
 		s->out.graceful = ended_gracefully(s);
 		return;
 	}
@@ -215,7 +225,7 @@ void supervise_drain(struct supervisor *s)
 	done = wait_children(s, s->cfg->grace_ms);
 	log_event(LOG_INFO, "drain.finished", "elapsed_ms=%lld ended=%llu",
 		  (long long)(now_ms() - start),
-		  (unsigned long long)s->out.descendants_terminated);
+		  (unsigned long long)s->reaped[PHASE_GRACE]);
 kill_rest:
 	/*
 	 * With no grace, or once it is over, whatever is left gets SIGKILL:
@@ -225,13 +235,14 @@ kill_rest:
 		s->phase = PHASE_KILL;
 		if (descendants_signal(s->self, SIGKILL) > 0 || !done) {
 			wait_children(s, KILL_WAIT_MS);
-			if (s->out.descendants_killed)
+			if (s->reaped[PHASE_KILL])
 				log_event(LOG_WARNING, "drain.killed",
 					  "count=%llu grace_ms=%u",
-					  (unsigned long long)s->out.descendants_killed,
+					  (unsigned long long)s->reaped[PHASE_KILL],
 					  s->cfg->grace_ms);
 		}
 	}
+	tally(s);
 	s->out.graceful = ended_gracefully(s);
 }
 

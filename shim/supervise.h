@@ -28,8 +28,11 @@ struct supervisor {
 	pid_t child;
 	bool child_stopped;
 	bool child_done;
-	uint64_t forwarded_mask;	/* bit N: signal N was forwarded */
+	bool debug;			/* log_enabled(LOG_DEBUG), asked once */
+	bool noisy;			/* a line per reaped zombie */
+	uint64_t forwarded_mask;	/* bit N % 64: signal N was forwarded */
 	enum { PHASE_RUN, PHASE_GRACE, PHASE_KILL } phase;
+	uint64_t reaped[3];		/* processes reaped, by phase */
 	struct shim_outcome out;
 };
 

@@ -131,11 +131,13 @@ def test_logs_never_reach_stdout(shim):
 
 
 def test_verbosity_follows_tini(shim):
+    # The telemetry lifecycle line is printed whatever the verbosity.
     quiet = run_pid1(["sh", "-c", "exit 0"], environ=env(TINI_VERBOSITY=0))
-    assert log_lines(quiet.stderr) == []
+    assert [l["event"] for l in log_lines(quiet.stderr)] == [
+        "telemetry.disabled"]
     default = run_pid1(["sh", "-c", "exit 0"])
     events = [l["event"] for l in log_lines(default.stderr)]
-    assert events == ["child.exited"], default.stderr
+    assert events == ["telemetry.disabled", "child.exited"], default.stderr
     loud = run_pid1(["-v", "sh", "-c", "exit 0"])
     events = [l["event"] for l in log_lines(loud.stderr)]
     assert "child.started" in events and "child.exited" in events
