@@ -32,6 +32,16 @@ $(DEPS_PREFIX)/libs.mk:
 
 SRCS = $(sort $(wildcard shim/*.c))
 OBJS = $(SRCS:shim/%.c=$(B)/obj/%.o)
+
+# Link order is memory: the kernel maps 64 KiB around each page the init
+# touches, so what runs at every start (the init, and the libc it uses,
+# pulled in by the -lc that follows it) goes first, and what only runs
+# with telemetry on (its modules, the CA bundle, the libraries) after.
+INIT_MODS = main config descendants envparse exitcode fds log oom signals \
+	sigtab spawn supervise tconfig telemetry embed
+INIT_OBJS = $(INIT_MODS:%=$(B)/obj/%.o)
+REST_OBJS = $(filter-out $(INIT_OBJS) $(B)/obj/cabundle.o,$(OBJS)) \
+	$(B)/obj/cabundle.o
 HDRS = $(wildcard shim/*.h)
 
 # Sources with no system effect, shared by the unit tests and fuzzers.
@@ -67,7 +77,8 @@ $(B)/deps/libcrypto.a: $(DEPS_PREFIX)/lib/libcrypto.a
 	objcopy --remove-section=.init $< $@
 
 $(B)/synthorg-shim: $(OBJS) $(B)/deps/libcrypto.a
-	$(CC) $(LDFLAGS) -L$(B)/deps $(DEPS_LDFLAGS) -o $@ $(OBJS) -lc $(DEPS_LIBS)
+	$(CC) $(LDFLAGS) -L$(B)/deps $(DEPS_LDFLAGS) -o $@ $(INIT_OBJS) -lc \
+		$(REST_OBJS) $(DEPS_LIBS)
 	@file $@ | grep -q 'statically linked' || \
 		{ echo "$@ is not statically linked" >&2; rm -f $@; exit 1; }
 

@@ -11,9 +11,11 @@ _Static_assert(sizeof(size_t) == 8, "ca_bundle_len is emitted as a .quad");
 
 /*
  * .incbin pulls the file in at assembly time, followed by a NUL; the
- * length (without the NUL) is computed by the assembler beside it.
+ * length (without the NUL) is computed by the assembler beside it.  The
+ * section's name keeps the bundle out of .rodata, whose start the init
+ * reads at every boot: 230 KiB in between would spread its strings.
  */
-__asm__(".section .rodata.ca_bundle,\"a\"\n"
+__asm__(".section .synthorg.ca_bundle,\"a\"\n"
 	".global ca_bundle\n"
 	".type ca_bundle, @object\n"
 	".balign 16\n"
