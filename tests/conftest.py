@@ -1,4 +1,4 @@
-"""Fixtures for the scenario tests: the built shim as PID 1, for real.
+"""Fixtures for the scenario and hardening tests: the built shim as PID 1.
 
 Two ways to be PID 1 are used: a fresh PID namespace made with
 `unshare --pid --fork --mount-proc`, and the ENTRYPOINT of a real container
@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "scenario"))
 import harness  # noqa: E402
 
 
