@@ -18,7 +18,8 @@ CC = musl-gcc
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS = -std=c11 -D_GNU_SOURCE -Os -g $(WARN) -ffunction-sections \
-	-fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables
+	-fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables \
+	-fno-merge-constants
 LDFLAGS = -static -Wl,--gc-sections
 
 # The prefix of the static dependencies, and its libs.mk (DEPS_*).  The
