@@ -83,12 +83,13 @@ def test_realtime_signals_queue_without_loss(shim, helpers):
             p.kill()
 
 
-def group_run(tmp_path, extra):
+def group_run(tmp_path, extra, reached):
     """Main child and two background members of its process group, each a
-    sigprint writing to its own file; then SIGUSR1 to the shim."""
+    sigprint writing to its own file; SIGUSR1 to the shim, then SIGUSR2
+    (which only the main child exits on) to end the run."""
     script = (f"sigprint --exit-on 10 > {tmp_path}/a & "
               f"sigprint --exit-on 10 > {tmp_path}/b & "
-              f"exec sigprint --exit-on 10")
+              f"exec sigprint --exit-on 12")
     p = start_pid1(list(extra) + ["sh", "-c", script],
                    environ=env(SYNTHORG_SHIM_GRACE_SECONDS=0))
     lines = LineReader(p.stdout)
@@ -96,19 +97,27 @@ def group_run(tmp_path, extra):
     for f in ("a", "b"):
         wait_for(lambda: (tmp_path / f).exists() and
                  "ready" in (tmp_path / f).read_text(), what=f"{f} ready")
-    os.kill(ns_init_pid(p.pid), signal.SIGUSR1)
+    init = ns_init_pid(p.pid)
+    os.kill(init, signal.SIGUSR1)
     lines.wait_for("signal 10")
+    if reached:
+        for f in ("a", "b"):
+            wait_for(lambda: "signal 10" in (tmp_path / f).read_text(),
+                     what=f"SIGUSR1 at {f}")
+    else:
+        time.sleep(0.5)
+    os.kill(init, signal.SIGUSR2)
     assert stop(p) == 0
     return [(tmp_path / f).read_text() for f in ("a", "b")]
 
 
 def test_dash_g_reaches_the_whole_process_group(shim, helpers, tmp_path):
-    a, b = group_run(tmp_path, ["-g"])
+    a, b = group_run(tmp_path, ["-g"], reached=True)
     assert "signal 10" in a and "signal 10" in b
 
 
 def test_without_dash_g_only_the_child_is_signalled(shim, helpers, tmp_path):
-    a, b = group_run(tmp_path, [])
+    a, b = group_run(tmp_path, [], reached=False)
     assert "signal 10" not in a and "signal 10" not in b
 
 
