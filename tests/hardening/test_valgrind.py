@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from harness import (REPO, LineReader, env, log_lines, ns_init_pid,
+from harness import (REPO, UNSHARE, LineReader, env, log_lines, ns_init_pid,
                      wait_for)
 
 DYN = os.path.join(REPO, "build", "dyn", "synthorg-shim")
@@ -31,7 +31,7 @@ def dyn():
 
 
 def vg_cmd(args):
-    return (["unshare", "--pid", "--fork", "--mount-proc", "--"] + VALGRIND +
+    return (UNSHARE + VALGRIND +
             [DYN] + list(args))
 
 
@@ -96,7 +96,7 @@ def test_telemetry_setup_clean(dyn, tmp_path):
                     "http://127.0.0.1:9", DYN, str(binary)], check=True,
                    capture_output=True)
     r = subprocess.run(
-        ["unshare", "--pid", "--fork", "--mount-proc", "--"] + VALGRIND +
+        UNSHARE + VALGRIND +
         [str(binary), "sh", "-c", "sleep 1; exit 3"],
         env=env(SYNTHORG_TELEMETRY_ENABLED=1, SYNTHORG_DATA_DIR=tmp_path,
                 SYNTHORG_TELEMETRY_DRY_RUN=1),

@@ -30,9 +30,13 @@ def env(**extra):
     return e
 
 
+# --kill-child: should a test give up on unshare and kill it, the
+# namespace's PID 1 dies with it instead of running on with its children.
+UNSHARE = ["/usr/bin/unshare", "--pid", "--fork", "--mount-proc", "--kill-child", "--"]
+
+
 def pidns_cmd(args, shim=None):
-    return ["unshare", "--pid", "--fork", "--mount-proc", "--",
-            shim or SHIM] + list(args)
+    return UNSHARE + [shim or SHIM] + list(args)
 
 
 def run_pid1(args, timeout=30, environ=None, **kw):

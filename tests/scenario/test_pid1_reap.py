@@ -5,7 +5,7 @@ import signal
 import subprocess
 import time
 
-from harness import (SHIM, LineReader, Pty, children_of, env, log_lines,
+from harness import (SHIM, UNSHARE, LineReader, Pty, children_of, env, log_lines,
                      ns_init_pid, parse_probe, proc_state, run_pid1,
                      start_pid1, wait_for)
 
@@ -87,7 +87,7 @@ def test_child_gets_no_descriptor_of_the_shim(shim, helpers):
     r_fd, w_fd = os.pipe()
     try:
         r = subprocess.run(
-            ["unshare", "--pid", "--fork", "--mount-proc", "--", SHIM,
+            UNSHARE + [SHIM,
              "probe"], env=env(), capture_output=True, text=True,
             pass_fds=(w_fd,), timeout=20)
     finally:
@@ -100,7 +100,7 @@ def test_child_gets_no_descriptor_of_the_shim(shim, helpers):
 
 def test_shim_keeps_no_inherited_descriptor(shim):
     r_fd, w_fd = os.pipe()
-    p = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", "--",
+    p = subprocess.Popen(UNSHARE + [
                           SHIM, "sleep", "30"], env=env(),
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, pass_fds=(w_fd,))
@@ -192,7 +192,6 @@ def test_parent_death_signal(shim, helpers, tmp_path):
              what="SIGUSR1 forwarded after the parent died")
 
 
-UNSHARE = ["/usr/bin/unshare", "--pid", "--fork", "--mount-proc", "--"]
 
 
 def test_ctrl_c_ctrl_z_ctrl_backslash_reach_the_app(shim, helpers):

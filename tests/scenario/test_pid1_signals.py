@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from harness import (SHIM, LineReader, env, log_lines, ns_init_pid, parse_probe,
+from harness import (SHIM, UNSHARE, LineReader, env, log_lines, ns_init_pid,
+                     parse_probe,
                      proc_state, proc_status, children_of, run_pid1, sigset,
                      start_pid1, wait_for)
 
@@ -156,7 +157,7 @@ os.execv(sys.argv[3], sys.argv[3:])
 
 def run_with_state(ignored, blocked, args):
     return subprocess.run(
-        ["unshare", "--pid", "--fork", "--mount-proc", "--",
+        UNSHARE + [
          "/usr/bin/python3", "-c", SET_STATE,
          ",".join(str(int(s)) for s in ignored),
          ",".join(str(int(s)) for s in blocked), SHIM] + args,
