@@ -20,6 +20,8 @@
 #define BACKOFF_MAX_MS 30000
 /* Too little time left to be worth another attempt. */
 #define ATTEMPT_MIN_MS 100
+/* The longest wait a Retry-After can ask for; longer waits are this. */
+#define RETRY_AFTER_MAX_S 86400
 
 struct deliver {
 	CURL *easy;
@@ -223,15 +225,23 @@ int64_t deliver_retry_after_ms(const char *value, int64_t now_s)
 	if (!value || !*value)
 		return -1;
 	if (*value >= '0' && *value <= '9') {
+		errno = 0;
 		secs = strtoll(value, &end, 10);
-		if (*end != '\0' || secs < 0 || secs > 86400)
+		if (*end != '\0')
 			return -1;
+		/* Past a day it only means "not within any budget". */
+		if (secs > RETRY_AFTER_MAX_S || errno == ERANGE)
+			secs = RETRY_AFTER_MAX_S;
 		return (int64_t)secs * 1000;
 	}
 	when = curl_getdate(value, NULL);
 	if (when == (time_t)-1)
 		return -1;
-	return when <= now_s ? 0 : ((int64_t)when - now_s) * 1000;
+	if (when <= now_s)
+		return 0;
+	if ((int64_t)when - now_s > RETRY_AFTER_MAX_S)
+		return (int64_t)RETRY_AFTER_MAX_S * 1000;
+	return ((int64_t)when - now_s) * 1000;
 }
 
 /* Sleep MS, or less when WAKE_FD becomes readable: returns true then. */
@@ -299,9 +309,12 @@ static enum attempt_verdict judge(struct deliver *d, int rc, long status,
 	if (d->warning[0])
 		log_event(LOG_WARNING, "telemetry.logfire_warning", "text=%s",
 			  log_quote(q, sizeof(q), d->warning));
-	if (status >= 200 && status < 300 &&
-	    (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && d->response_cut))) {
-		note_partial_success(d);
+	/* A body cut at our limit still came with its status: judge that. */
+	if (rc == CURLE_WRITE_ERROR && d->response_cut && status != 0)
+		rc = CURLE_OK;
+	if (status >= 200 && status < 300 && rc == CURLE_OK) {
+		if (!d->response_cut)
+			note_partial_success(d);
 		return ATTEMPT_OK;
 	}
 	if (rc != CURLE_OK || status == 0) {

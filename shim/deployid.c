@@ -41,7 +41,7 @@ static int64_t age_ms(const struct stat *st)
 static enum peek peek(int dirfd, const char *name, char *id, int64_t *age,
 		      int *err)
 {
-	char buf[READ_MAX + 1];
+	char buf[READ_MAX + 2];
 	struct stat st = { .st_mode = S_IFREG };
 	ssize_t n;
 	size_t len;
@@ -59,14 +59,17 @@ static enum peek peek(int dirfd, const char *name, char *id, int64_t *age,
 		return PEEK_ERROR;
 	}
 	*age = age_ms(&st);
+	/* One byte past the limit: a longer file is not an ID file. */
 	do
-		n = read(fd, buf, READ_MAX);
+		n = read(fd, buf, READ_MAX + 1);
 	while (n < 0 && errno == EINTR);
 	close(fd);
 	if (n < 0) {
 		*err = errno;
 		return PEEK_ERROR;
 	}
+	if (n > READ_MAX)
+		return PEEK_INVALID;
 	len = (size_t)n;
 	while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' ' ||
 		       buf[len - 1] == '\r'))

@@ -2,6 +2,7 @@
 #ifndef SHIM_ENVPARSE_H
 #define SHIM_ENVPARSE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum flag {
@@ -22,6 +23,12 @@ enum flag parse_flag(const char *value);
  * malformed or worth more than MAX units.
  */
 int parse_decimal(const char *s, uint64_t scale, uint64_t max, uint64_t *out);
+
+/*
+ * Is S[0..N) well-formed UTF-8 (no overlong forms, surrogates or code
+ * points past U+10FFFF)?  What JSON strings may hold, and jansson checks.
+ */
+int utf8_valid(const char *s, size_t n);
 
 /* Parse a whole number in [LO, HI] (blanks allowed around it); -1 if not. */
 int parse_int_range(const char *s, int lo, int hi, int *out);

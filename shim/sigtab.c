@@ -68,6 +68,9 @@ int sig_parse(const char *s)
 		return parse_small(s, 1, SIGRTMAX);
 	if (strncasecmp(s, "SIG", 3) == 0)
 		s += 3;
+	/* "SIG34", as sig_name writes a signal it has no name for. */
+	if (*s >= '0' && *s <= '9')
+		return parse_small(s, 1, SIGRTMAX);
 	for (i = 1; i < NNAMES; i++)
 		if (names[i] && strcasecmp(s, names[i]) == 0)
 			return i;

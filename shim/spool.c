@@ -10,26 +10,31 @@
 static int parse_line(const char *line, size_t len, uint64_t now_ns,
 		      struct tevent *ev)
 {
-	json_t *root, *props;
-	const char *name, *t, *trace = NULL, *span = NULL;
+	json_t *root, *props, *jtrace = NULL, *jspan = NULL;
+	const char *name, *t, *trace, *span;
 	char *end;
 	unsigned long long ns;
-	int type, v = 0;
+	json_int_t v = 0;
+	int type;
 
 	root = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
-	if (json_unpack(root, "{s:i, s:s, s:s, s:o, s?s, s?s}", "v", &v,
+	if (json_unpack(root, "{s:I, s:s, s:s, s:o, s?o, s?o}", "v", &v,
 			"event", &name, "time_unix_nano", &t, "properties",
-			&props, "trace_id", &trace, "span_id", &span) < 0 ||
+			&props, "trace_id", &jtrace, "span_id", &jspan) < 0 ||
 	    v != 1 || !json_is_object(props))
 		goto bad;
 	type = event_type_from_name(name);
 	if (type < 0)
 		goto bad;
+	/* Digits only: strtoull alone would take blanks, signs, wraps. */
+	if (!*t || strspn(t, "0123456789") != strlen(t))
+		goto bad;
 	errno = 0;
 	ns = strtoull(t, &end, 10);
-	if (errno || *end || end == t || ns > now_ns ||
-	    now_ns - ns > SPOOL_MAX_AGE_NS)
+	if (errno || ns > now_ns || now_ns - ns > SPOOL_MAX_AGE_NS)
 		goto bad;
+	trace = json_string_value(jtrace);
+	span = json_string_value(jspan);
 	ev->type = (enum event_type)type;
 	ev->time_ns = ns;
 	/* Ids written by an older boot stand; missing or broken ones are new. */

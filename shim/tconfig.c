@@ -17,14 +17,19 @@ enum telemetry_optin tconfig_optin(env_getter getenv_fn)
 	return on == FLAG_TRUE ? OPTIN_ON : OPTIN_OFF;
 }
 
-/* Copy VALUE trimmed and cut to 64 characters; false when it is blank. */
-static bool take_tag(char *out, size_t size, const char *value)
+enum take { TAKE_BLANK, TAKE_OK, TAKE_NOT_UTF8 };
+
+/*
+ * Copy VALUE trimmed and cut to 64 characters.  Blank, or not UTF-8 (no
+ * JSON string could carry it), it is not taken.
+ */
+static enum take take_tag(char *out, size_t size, const char *value)
 {
 	const char *s, *end;
 	size_t chars = 0, n;
 
 	if (!value)
-		return false;
+		return TAKE_BLANK;
 	s = value;
 	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
 		s++;
@@ -33,7 +38,9 @@ static bool take_tag(char *out, size_t size, const char *value)
 			   end[-1] == '\n' || end[-1] == '\r'))
 		end--;
 	if (end == s)
-		return false;
+		return TAKE_BLANK;
+	if (!utf8_valid(s, (size_t)(end - s)))
+		return TAKE_NOT_UTF8;
 	/* Count characters, not bytes, and never cut one in half. */
 	for (n = 0; s + n < end; n++) {
 		if (((unsigned char)s[n] & 0xc0) != 0x80) {
@@ -46,7 +53,7 @@ static bool take_tag(char *out, size_t size, const char *value)
 		n = size - 1;
 	memcpy(out, s, n);
 	out[n] = '\0';
-	return true;
+	return TAKE_OK;
 }
 
 static bool ci_detected(env_getter getenv_fn, char *const *environ)
@@ -69,16 +76,25 @@ static bool ci_detected(env_getter getenv_fn, char *const *environ)
 }
 
 const char *tconfig_environment(char *out, size_t size, env_getter getenv_fn,
-				char *const *environ)
+				char *const *environ, const char **rejected)
 {
-	if (take_tag(out, size, getenv_fn("SYNTHORG_TELEMETRY_ENV")))
+	enum take t;
+
+	*rejected = NULL;
+	t = take_tag(out, size, getenv_fn("SYNTHORG_TELEMETRY_ENV"));
+	if (t == TAKE_OK)
 		return "override";
+	if (t == TAKE_NOT_UTF8)
+		*rejected = "SYNTHORG_TELEMETRY_ENV";
 	if (ci_detected(getenv_fn, environ)) {
 		take_tag(out, size, "ci");
 		return "ci";
 	}
-	if (take_tag(out, size, getenv_fn("SYNTHORG_TELEMETRY_ENV_BAKED")))
+	t = take_tag(out, size, getenv_fn("SYNTHORG_TELEMETRY_ENV_BAKED"));
+	if (t == TAKE_OK)
 		return "baked";
+	if (t == TAKE_NOT_UTF8 && !*rejected)
+		*rejected = "SYNTHORG_TELEMETRY_ENV_BAKED";
 	take_tag(out, size, "dev");
 	return "default";
 }
@@ -95,11 +111,16 @@ void tconfig_parse(struct telemetry_config *tc, env_getter getenv_fn,
 	const char *v;
 	uint64_t n;
 
+	const char *rejected;
+
 	memset(tc, 0, sizeof(*tc));
 	tc->optin = tconfig_optin(getenv_fn);
 	tc->environment_source = tconfig_environment(tc->environment,
 						     sizeof(tc->environment),
-						     getenv_fn, environ);
+						     getenv_fn, environ,
+						     &rejected);
+	if (rejected)
+		warn_invalid(rejected, "not_utf8");
 	tc->heartbeat_ms = HEARTBEAT_DEFAULT_MS;
 	v = getenv_fn("SYNTHORG_TELEMETRY_HEARTBEAT_INTERVAL_HOURS");
 	if (v) {

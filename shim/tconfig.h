@@ -51,9 +51,10 @@ void tconfig_parse(struct telemetry_config *tc, env_getter getenv_fn,
  * The environment tag, first match wins: SYNTHORG_TELEMETRY_ENV, then
  * "ci" when a CI system is detected, then SYNTHORG_TELEMETRY_ENV_BAKED,
  * then "dev".  Values are trimmed, blank ones skipped, cut at 64
- * characters.  Returns the name of the rule that chose.
+ * characters; one that is not UTF-8 is skipped too and named in *REJECTED
+ * (else NULL) for a warning.  Returns the name of the rule that chose.
  */
 const char *tconfig_environment(char *out, size_t size, env_getter getenv_fn,
-				char *const *environ);
+				char *const *environ, const char **rejected);
 
 #endif

@@ -248,6 +248,12 @@ static bool has_text(const char *v)
 	return false;
 }
 
+/* A tag the chain takes: not blank, and UTF-8 (blanks are ASCII). */
+static bool usable(const char *v)
+{
+	return has_text(v) && utf8_valid(v, strlen(v));
+}
+
 /* The tag is the trimmed VALUE, cut at 64 characters. */
 static void check_tag(const char *tag, const char *value)
 {
@@ -265,13 +271,13 @@ static void check_environment(const struct telemetry_config *tc,
 
 	FUZZ_CHECK(starts_nonblank(tag), "environment tag blank or untrimmed");
 	FUZZ_CHECK(utf8_chars(tag) <= ENV_TAG_MAX, "tag over 64 characters");
-	if (has_text(var("SYNTHORG_TELEMETRY_ENV"))) {
+	if (usable(var("SYNTHORG_TELEMETRY_ENV"))) {
 		FUZZ_CHECK(strcmp(src, "override") == 0, "override ignored");
 		check_tag(tag, var("SYNTHORG_TELEMETRY_ENV"));
 	} else if (ci_expected(envp)) {
 		FUZZ_CHECK(strcmp(src, "ci") == 0 && strcmp(tag, "ci") == 0,
 			   "CI not detected");
-	} else if (has_text(var("SYNTHORG_TELEMETRY_ENV_BAKED"))) {
+	} else if (usable(var("SYNTHORG_TELEMETRY_ENV_BAKED"))) {
 		FUZZ_CHECK(strcmp(src, "baked") == 0, "baked tag ignored");
 		check_tag(tag, var("SYNTHORG_TELEMETRY_ENV_BAKED"));
 	} else {
@@ -294,11 +300,11 @@ static void check_small_tag(const struct telemetry_config *tc,
 {
 	size_t size = 1 + strlen(tc->environment) % 8;
 	char *tag = malloc(size);
-	const char *src;
+	const char *src, *rejected;
 
 	if (!tag)
 		abort();
-	src = tconfig_environment(tag, size, fuzz_getenv, envp);
+	src = tconfig_environment(tag, size, fuzz_getenv, envp, &rejected);
 	FUZZ_CHECK(!strcmp(src, tc->environment_source), "source %s, not %s",
 		   src, tc->environment_source);
 	FUZZ_CHECK(strlen(tag) < size &&

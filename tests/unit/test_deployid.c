@@ -93,6 +93,23 @@ TEST(stale_empty_or_garbage_file_is_repaired)
 	}
 }
 
+TEST(uuid_followed_by_padding_and_junk_is_not_an_id)
+{
+	char dir[64], text[300];
+	struct deployid r;
+	int d = open_tmpdir(dir);
+
+	/* Past the first 128 bytes lies junk: the whole file is what counts. */
+	snprintf(text, sizeof(text), "%s%0100d11\n",
+		 "3a5ad78e-be37-472c-b30c-2c4ffa33f1ca", 0);
+	memset(text + 36, '\n', 100);
+	put(d, DEPLOYID_FILE, text, 60);
+	deployid_get(d, mono_ms() + 5000, &r);
+	CHECK_INT(r.source, DEPLOYID_REPAIRED);
+	close(d);
+	rm_tree(dir);
+}
+
 TEST(fresh_empty_file_waits_for_its_writer)
 {
 	static const char id[] = "3a5ad78e-be37-472c-b30c-2c4ffa33f1ca";

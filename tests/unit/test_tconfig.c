@@ -1,4 +1,5 @@
 /* Telemetry's opt-in, environment chain and settings. */
+#include "../../shim/envparse.h"
 #include "../../shim/tconfig.h"
 #include "unit.h"
 
@@ -21,10 +22,13 @@ static enum telemetry_optin optin(const char *const *env)
 	return tconfig_optin(get);
 }
 
+static const char *rejected;
+
 static const char *tag(const char *const *env, char *out, size_t size)
 {
 	env_now = env;
-	return tconfig_environment(out, size, get, (char *const *)env);
+	return tconfig_environment(out, size, get, (char *const *)env,
+				   &rejected);
 }
 
 #define ENV(...) ((const char *const[]){ __VA_ARGS__, NULL })
@@ -119,6 +123,34 @@ TEST(environment_blank_skipped_and_cut_at_64)
 		strcat(var, "\xc3\xa9");
 	tag(ENV(var), out, sizeof(out));
 	CHECK_INT(strlen(out), 128);
+}
+
+TEST(environment_not_utf8_is_skipped_and_named)
+{
+	char out[300];
+
+	CHECK_STR(tag(ENV("SYNTHORG_TELEMETRY_ENV=prod-\xe9",
+			  "SYNTHORG_TELEMETRY_ENV_BAKED=qa"), out, sizeof(out)),
+		  "baked");
+	CHECK_STR(out, "qa");
+	CHECK_STR(rejected, "SYNTHORG_TELEMETRY_ENV");
+	tag(ENV("SYNTHORG_TELEMETRY_ENV_BAKED=\xc0\xaf"), out, sizeof(out));
+	CHECK_STR(out, "dev");
+	CHECK_STR(rejected, "SYNTHORG_TELEMETRY_ENV_BAKED");
+	tag(ENV("SYNTHORG_TELEMETRY_ENV=caf\xc3\xa9"), out, sizeof(out));
+	CHECK_STR(out, "caf\xc3\xa9");
+	CHECK(rejected == NULL);
+}
+
+TEST(utf8_validity)
+{
+	CHECK(utf8_valid("plain", 5));
+	CHECK(utf8_valid("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9));
+	CHECK(!utf8_valid("\xe9", 1));			/* Latin-1 */
+	CHECK(!utf8_valid("\xc0\xaf", 2));		/* overlong '/' */
+	CHECK(!utf8_valid("\xed\xa0\x80", 3));	/* surrogate */
+	CHECK(!utf8_valid("\xf4\x90\x80\x80", 4));	/* past U+10FFFF */
+	CHECK(!utf8_valid("\xe2\x82", 2));		/* cut short */
 }
 
 TEST(settings_and_their_defaults)

@@ -340,7 +340,12 @@ TEST(retry_after_forms)
 	CHECK_INT(deliver_retry_after_ms("", 0), -1);
 	CHECK_INT(deliver_retry_after_ms("-1", 0), -1);
 	CHECK_INT(deliver_retry_after_ms("3s", 0), -1);
-	CHECK_INT(deliver_retry_after_ms("99999999", 0), -1);
+	/* Past a day, a day: beyond any budget, never an overflow. */
+	CHECK_INT(deliver_retry_after_ms("99999999", 0), 86400000);
+	CHECK_INT(deliver_retry_after_ms("99999999999999999999999", 0),
+		  86400000);
+	CHECK_INT(deliver_retry_after_ms("Fri, 31 Dec 9999 23:59:59 GMT", 0),
+		  86400000);
 	/* Sun, 06 Nov 1994 08:49:37 GMT is 784111777. */
 	CHECK_INT(deliver_retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT",
 					 784111770), 7000);
