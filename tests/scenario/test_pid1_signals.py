@@ -164,29 +164,36 @@ def run_with_state(ignored, blocked, args):
         env=env(), capture_output=True, text=True, timeout=20)
 
 
+# glibc keeps 32 and 33 for itself, so Python cannot reset them: whatever
+# the test runner inherited there passes through and is not looked at.
+LIBC_RESERVED = {32, 33}
+
+
 def probe_with(ignored, blocked):
     r = run_with_state(ignored, blocked, ["probe"])
     assert r.returncode == 0, r.stderr
-    return parse_probe(r.stdout)
+    pr = parse_probe(r.stdout)
+    return {"blocked": sigset(pr["blocked"]) - LIBC_RESERVED,
+            "ignored": sigset(pr["ignored"]) - LIBC_RESERVED}
 
 
 def test_child_gets_a_clean_signal_state(shim, helpers):
     pr = probe_with([], [])
-    assert sigset(pr["blocked"]) == set()
-    assert sigset(pr["ignored"]) == set()
+    assert pr["blocked"] == set()
+    assert pr["ignored"] == set()
 
 
 def test_inherited_ignored_and_blocked_signals_survive(shim, helpers):
     pr = probe_with([signal.SIGUSR1, signal.SIGPIPE],
                     [signal.SIGUSR2, signal.SIGRTMIN + 1])
-    assert sigset(pr["blocked"]) == {signal.SIGUSR2, signal.SIGRTMIN + 1}
-    assert sigset(pr["ignored"]) == {signal.SIGUSR1, signal.SIGPIPE}
+    assert pr["blocked"] == {signal.SIGUSR2, signal.SIGRTMIN + 1}
+    assert pr["ignored"] == {signal.SIGUSR1, signal.SIGPIPE}
 
 
 def test_inherited_ignored_sigchld_still_reaps(shim, helpers):
     # The child gets SIGCHLD ignored back, as the shim was given it...
     pr = probe_with([signal.SIGCHLD], [])
-    assert sigset(pr["ignored"]) == {signal.SIGCHLD}
+    assert pr["ignored"] == {signal.SIGCHLD}
     # ...while the shim itself still learns the child's status and reaps.
     r = run_with_state([signal.SIGCHLD], [],
                        ["sh", "-c", "orphans 5 0; exit 9"])
