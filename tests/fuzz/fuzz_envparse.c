@@ -141,6 +141,9 @@ static int expect_signal(const char *s)
 	long v = 0;
 	int i, base;
 
+	if (strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	/* A number, bare or as "SIG<n>" (what sig_name writes for 32-34). */
 	if (*s >= '0' && *s <= '9') {
 		for (p = s; *p; p++) {
 			if (*p < '0' || *p > '9')
@@ -150,8 +153,6 @@ static int expect_signal(const char *s)
 		}
 		return v >= 1 && v <= SIGRTMAX ? (int)v : -1;
 	}
-	if (strncasecmp(s, "SIG", 3) == 0)
-		s += 3;
 	for (i = 1; i < 32; i++)
 		if (sigabbrev_np(i) && strcasecmp(s, sigabbrev_np(i)) == 0)
 			return i;
