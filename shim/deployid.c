@@ -139,6 +139,8 @@ static int try_repair(int dirfd, struct deployid *r)
 			return -1;
 		}
 		/* A claim no live repairer would leave this long: clear it. */
+		/* XXX: a repairer stalled over 2 s could rename a peer's fresh
+		 * claim; the peers then wait out the stale age once more. */
 		if (peek(dirfd, DEPLOYID_CLAIM, other, &age, &err) !=
 		    PEEK_ERROR && age > DEPLOYID_STALE_MS)
 			unlinkat(dirfd, DEPLOYID_CLAIM, 0);
@@ -151,12 +153,16 @@ static int try_repair(int dirfd, struct deployid *r)
 		r->source = DEPLOYID_LOADED;
 		return 1;
 	}
-	if (rnd_uuid(r->id) < 0 || write_id(fd, r->id) < 0 ||
-	    renameat(dirfd, DEPLOYID_CLAIM, dirfd, DEPLOYID_FILE) < 0) {
+	if (rnd_uuid(r->id) < 0 || write_id(fd, r->id) < 0) {
 		r->err = errno;
 		close(fd);
 		unlinkat(dirfd, DEPLOYID_CLAIM, 0);
 		return -1;
+	}
+	if (renameat(dirfd, DEPLOYID_CLAIM, dirfd, DEPLOYID_FILE) < 0) {
+		/* Our claim was taken for stale: read what the peer made. */
+		close(fd);
+		return 0;
 	}
 	close(fd);
 	r->source = DEPLOYID_REPAIRED;

@@ -17,6 +17,8 @@ int descendants_mark(const pid_t *pids, const pid_t *ppids, int n,
 	int i, count = 0, changed = 1;
 
 	memset(is_desc, 0, (size_t)n);
+	/* XXX: quadratic per generation; fine for the few hundred processes
+	 * a shim that is not PID 1 leaves, and it runs once, at exit. */
 	/* Propagate from the root down, one generation per pass. */
 	while (changed) {
 		changed = 0;

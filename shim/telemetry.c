@@ -192,6 +192,8 @@ static void prepare(struct telemetry *t)
 		until.tv_nsec -= 1000000000;
 	}
 	if (pthread_timedjoin_np(th, NULL, &until) != 0) {
+		/* XXX: the helper may still finish later on a hung volume and
+		 * write the ID file; it frees its own state, nobody uses it. */
 		pthread_detach(th);
 		if (atomic_exchange(&p->state, PREP_ABANDONED) == PREP_RUNNING) {
 			log_event(LOG_WARNING,
