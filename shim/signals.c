@@ -1,20 +1,24 @@
 /* The shim's signal set-up, and what the child gets back before exec. */
+#include <errno.h>
 #include <signal.h>
 #include <stddef.h>
 
 #include "signals.h"
+#include "sys.h"
 
 int signals_setup(struct sigconf *sc)
 {
 	struct sigaction sa;
+	long rc;
 
-	/*
-	 * musl's sigfillset leaves out the three signals libc keeps for
-	 * itself; the kernel refuses to block SIGKILL and SIGSTOP anyway.
-	 */
-	sigfillset(&sc->waited);
-	if (sigprocmask(SIG_SETMASK, &sc->waited, &sc->orig_mask) < 0)
+	/* Every bit: the kernel itself leaves out SIGKILL and SIGSTOP. */
+	sc->waited = ~(uint64_t)0;
+	rc = sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&sc->waited,
+		  (long)&sc->orig_mask, KERNEL_SIGSET_BYTES);
+	if (rc < 0) {
+		errno = (int)-rc;
 		return -1;
+	}
 	sc->chld_ignored = false;
 	if (sigaction(SIGCHLD, NULL, &sa) < 0)
 		return -1;
@@ -39,7 +43,8 @@ void signals_restore_child(const struct sigconf *sc)
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGCHLD, &sa, NULL);
 	}
-	sigprocmask(SIG_SETMASK, &sc->orig_mask, NULL);
+	sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&sc->orig_mask, 0,
+	     KERNEL_SIGSET_BYTES);
 }
 
 bool signal_ends_stop(int sig)

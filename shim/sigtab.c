@@ -43,19 +43,19 @@ static int parse_rt(const char *s)
 
 	if (strncasecmp(s, "RTMIN", 5) == 0) {
 		if (s[5] == '\0')
-			return SIGRTMIN;
+			return SIG_RTMIN;
 		if (s[5] != '+')
 			return -1;
-		off = parse_small(s + 6, 0, SIGRTMAX - SIGRTMIN);
-		return off < 0 ? -1 : SIGRTMIN + off;
+		off = parse_small(s + 6, 0, SIG_RTMAX - SIG_RTMIN);
+		return off < 0 ? -1 : SIG_RTMIN + off;
 	}
 	if (strncasecmp(s, "RTMAX", 5) == 0) {
 		if (s[5] == '\0')
-			return SIGRTMAX;
+			return SIG_RTMAX;
 		if (s[5] != '-')
 			return -1;
-		off = parse_small(s + 6, 0, SIGRTMAX - SIGRTMIN);
-		return off < 0 ? -1 : SIGRTMAX - off;
+		off = parse_small(s + 6, 0, SIG_RTMAX - SIG_RTMIN);
+		return off < 0 ? -1 : SIG_RTMAX - off;
 	}
 	return -1;
 }
@@ -65,12 +65,12 @@ int sig_parse(const char *s)
 	int i;
 
 	if (*s >= '0' && *s <= '9')
-		return parse_small(s, 1, SIGRTMAX);
+		return parse_small(s, 1, SIG_RTMAX);
 	if (strncasecmp(s, "SIG", 3) == 0)
 		s += 3;
 	/* "SIG34", as sig_name writes a signal it has no name for. */
 	if (*s >= '0' && *s <= '9')
-		return parse_small(s, 1, SIGRTMAX);
+		return parse_small(s, 1, SIG_RTMAX);
 	for (i = 1; i < NNAMES; i++)
 		if (names[i] && strcasecmp(s, names[i]) == 0)
 			return i;
@@ -88,8 +88,8 @@ const char *sig_name(int sig, char buf[SIG_NAME_MAX])
 {
 	if (sig > 0 && sig < NNAMES && names[sig])
 		snprintf(buf, SIG_NAME_MAX, "SIG%s", names[sig]);
-	else if (sig >= SIGRTMIN && sig <= SIGRTMAX)
-		snprintf(buf, SIG_NAME_MAX, "SIGRTMIN+%d", sig - SIGRTMIN);
+	else if (sig >= SIG_RTMIN && sig <= SIG_RTMAX)
+		snprintf(buf, SIG_NAME_MAX, "SIGRTMIN+%d", sig - SIG_RTMIN);
 	else
 		snprintf(buf, SIG_NAME_MAX, "SIG%d", sig);
 	return buf;

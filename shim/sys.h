@@ -11,6 +11,7 @@
 #define SHIM_SYS_H
 
 #include <errno.h>
+#include <stdint.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -41,7 +42,7 @@ static inline long sys4(long n, long a, long b, long c, long d)
 }
 #endif
 
-static inline int sys_sigtimedwait(const sigset_t *set,
+static inline int sys_sigtimedwait(const uint64_t *set,
 				   const struct timespec *timeout)
 {
 	return (int)sys4(SYS_rt_sigtimedwait, (long)set, 0, (long)timeout,

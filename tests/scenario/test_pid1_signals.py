@@ -11,9 +11,9 @@ from harness import (SHIM, UNSHARE, LineReader, env, log_lines, ns_init_pid,
                      proc_state, proc_status, children_of, run_pid1, sigset,
                      start_pid1, wait_for)
 
-# musl keeps 32-34 for itself: neither the shim nor a musl app can wait for
-# them.  SIGKILL and SIGSTOP cannot be caught; SIGCHLD drives reaping.
-UNFORWARDABLE = {signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD, 32, 33, 34}
+# SIGKILL and SIGSTOP cannot be caught; SIGCHLD drives reaping.  32 to 34,
+# which libcs keep for themselves, are forwarded too: 34 is glibc's RTMIN.
+UNFORWARDABLE = {signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD}
 FORWARDABLE = [s for s in range(1, 65) if s not in UNFORWARDABLE]
 
 

@@ -22,13 +22,17 @@ TEST(realtime_names_round_trip)
 	char buf[SIG_NAME_MAX];
 	int sig;
 
-	for (sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+	for (sig = 32; sig <= 64; sig++)
 		CHECK_INT(sig_parse(sig_name(sig, buf)), sig);
-	CHECK_STR(sig_name(SIGRTMIN + 2, buf), "SIGRTMIN+2");
-	CHECK_INT(sig_parse("RTMIN"), SIGRTMIN);
-	CHECK_INT(sig_parse("SIGRTMAX"), SIGRTMAX);
-	CHECK_INT(sig_parse("SIGRTMAX-1"), SIGRTMAX - 1);
-	CHECK_INT(sig_parse("rtmin+3"), SIGRTMIN + 3);
+	/* The kernel's, glibc's and Docker's numbering, not musl's 35. */
+	CHECK_STR(sig_name(34, buf), "SIGRTMIN+0");
+	CHECK_STR(sig_name(36, buf), "SIGRTMIN+2");
+	CHECK_STR(sig_name(32, buf), "SIG32");
+	CHECK_INT(sig_parse("RTMIN"), 34);
+	CHECK_INT(sig_parse("SIGRTMAX"), 64);
+	CHECK_INT(sig_parse("SIGRTMAX-1"), 63);
+	CHECK_INT(sig_parse("rtmin+3"), 37);
+	CHECK_INT(sig_parse("SIG33"), 33);
 }
 
 TEST(names_numbers_and_case)
