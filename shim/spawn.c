@@ -1,6 +1,7 @@
 /* Start the application as the shim's child. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -51,6 +52,68 @@ static void format_listen_pid(char buf[LISTEN_PID_MAX], pid_t pid)
 	*buf = '\0';
 }
 
+/*
+ * Run FILE with ARGV, a script without "#!" through /bin/sh as glibc's
+ * execvp and tini do (musl's execvp refuses it with ENOEXEC).  Returns
+ * only on failure, with errno set.
+ */
+static void exec_file(const char *file, char *const argv[])
+{
+	size_t n = 0;
+
+	execve(file, argv, environ);
+	if (errno != ENOEXEC)
+		return;
+	while (argv[n])
+		n++;
+	{
+		/* On the stack: this runs after fork, where malloc may not. */
+		char *sh_argv[n + 2];
+
+		sh_argv[0] = (char *)"sh";
+		sh_argv[1] = (char *)file;
+		memcpy(sh_argv + 2, argv + 1, n * sizeof(*argv));
+		execve("/bin/sh", sh_argv, environ);
+	}
+	errno = ENOEXEC;
+}
+
+/* execvp's PATH search, with exec_file's fallback for scripts. */
+static void exec_search(char *const argv[])
+{
+	const char *path = getenv("PATH"), *p, *end;
+	char buf[PATH_MAX];
+	size_t flen = strlen(argv[0]), dlen;
+	int seen_eacces = 0;
+
+	if (strchr(argv[0], '/')) {
+		exec_file(argv[0], argv);
+		return;
+	}
+	if (!path)
+		path = "/usr/local/bin:/bin:/usr/bin";
+	for (p = path;; p = end + 1) {
+		end = strchr(p, ':');
+		if (!end)
+			end = p + strlen(p);
+		dlen = (size_t)(end - p);
+		if (dlen + 1 + flen < sizeof(buf)) {
+			memcpy(buf, p, dlen);
+			buf[dlen] = '/';
+			memcpy(buf + dlen + 1, argv[0], flen + 1);
+			exec_file(dlen ? buf : argv[0], argv);
+			/* Keep looking past what is not there or not allowed. */
+			if (errno == EACCES)
+				seen_eacces = 1;
+			else if (errno != ENOENT && errno != ENOTDIR)
+				return;
+		}
+		if (!*end)
+			break;
+	}
+	errno = seen_eacces ? EACCES : ENOENT;
+}
+
 static void write_errno(int fd, int err)
 {
 	ssize_t r;
@@ -81,7 +144,7 @@ static __attribute__((noreturn)) void exec_child(char *const argv[],
 		environ[listen_idx] = listen_pid;
 	}
 	signals_restore_child(sc);
-	execvp(argv[0], argv);
+	exec_search(argv);
 	write_errno(errfd, errno);
 	_exit(127);
 }

@@ -7,7 +7,8 @@
 #include "signals.h"
 
 /*
- * Fork and exec ARGV (PATH is searched as execvp does).  The child gets
+ * Fork and exec ARGV (PATH is searched as execvp does, and a script with
+ * no "#!" runs through /bin/sh as with glibc and tini).  The child gets
  * its own process group, the terminal's foreground when the shim had it,
  * the signal state the shim inherited, and LISTEN_PID naming itself when
  * it named the shim.  Returns 0 with *PID set once exec has succeeded;
