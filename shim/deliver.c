@@ -32,6 +32,7 @@ struct deliver {
 	bool response_cut;
 	char retry_after[64];
 	char warning[256];
+	char last_error[32];
 };
 
 int64_t mono_ms(void)
@@ -300,6 +301,36 @@ static void note_partial_success(const struct deliver *d)
 
 enum attempt_verdict { ATTEMPT_OK, ATTEMPT_RETRY, ATTEMPT_REJECTED };
 
+/* A category for a transport failure, never curl's text. */
+static const char *transport_error(int rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		return "resolve";
+	case CURLE_COULDNT_CONNECT:
+		return "connect";
+	case CURLE_OPERATION_TIMEDOUT:
+		return "timeout";
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+		return "tls";
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+		return "connection_lost";
+	default:
+		return "transport";
+	}
+}
+
+const char *deliver_last_error(const struct deliver *d)
+{
+	return d && d->last_error[0] ? d->last_error : "none";
+}
+
 static enum attempt_verdict judge(struct deliver *d, int rc, long status,
 				  int64_t *wait_ms)
 {
@@ -318,10 +349,13 @@ static enum attempt_verdict judge(struct deliver *d, int rc, long status,
 		return ATTEMPT_OK;
 	}
 	if (rc != CURLE_OK || status == 0) {
+		snprintf(d->last_error, sizeof(d->last_error), "%s",
+			 transport_error(rc));
 		log_event(LOG_DEBUG, "telemetry.attempt_failed",
-			  "error_type=transport curl_code=%d", rc);
+			  "error_type=%s curl_code=%d", d->last_error, rc);
 		return ATTEMPT_RETRY;
 	}
+	snprintf(d->last_error, sizeof(d->last_error), "http_%ld", status);
 	if (status == 408 || status == 429 || status >= 500) {
 		*wait_ms = deliver_retry_after_ms(d->retry_after,
 						  (int64_t)time(NULL));

@@ -50,6 +50,12 @@ enum deliver_result deliver_post(struct deliver *d, const char *body,
 				 const atomic_llong *linger_until);
 
 /*
+ * Why the last attempt of deliver_post failed, as a stable word: "tls",
+ * "connect", "resolve", "timeout", "http_500", ... ("none" before any).
+ */
+const char *deliver_last_error(const struct deliver *d);
+
+/*
  * How long a Retry-After value asks to wait, in ms from NOW_S (Unix
  * seconds): delta-seconds or an HTTP-date.  -1 when unusable.
  */

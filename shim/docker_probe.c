@@ -75,10 +75,19 @@ json_t *docker_info_map(const char *body, size_t len)
 		/* A field of the wrong type is left out, never guessed at. */
 		if (!v || json_typeof(v) != fields[i].type)
 			continue;
-		if (fields[i].type == JSON_STRING)
-			json_object_set_new(out, fields[i].key,
-					    cut_string(json_string_value(v)));
-		else
+		if (fields[i].type == JSON_STRING) {
+			json_t *cut = cut_string(json_string_value(v));
+
+			/*
+			 * A value shaped like a path, an address or a secret
+			 * would make the scrubber drop the whole startup
+			 * event: this one field is left out instead.
+			 */
+			if (cut && scrub_value_offence(json_string_value(cut)))
+				json_decref(cut);
+			else
+				json_object_set_new(out, fields[i].key, cut);
+		} else
 			json_object_set(out, fields[i].key, v);
 	}
 	runtimes = json_object_get(root, "Runtimes");

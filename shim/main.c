@@ -116,8 +116,10 @@ int main(int argc, char **argv)
 	setup_reaper(&cfg, self);
 
 	status = start_child(&cfg, &sigs, &child);
-	if (status >= 0)
+	if (status >= 0) {
+		telemetry_no_app();
 		return exit_status_remap(&cfg.remap, status);
+	}
 	fds_release_inherited();
 	tel = telemetry_start(self == 1);
 

@@ -106,6 +106,24 @@ static const char *const names[EV_COUNT] = {
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
+/* 8-4-4-4-12 hex: a UUID, which the envelope carries on purpose. */
+static bool uuid_shaped(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n != 36)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+		} else if (!isxdigit((unsigned char)s[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
 const char *event_name(enum event_type type)
 {
 	return (unsigned)type < EV_COUNT ? names[type] : "unknown";
@@ -215,20 +233,98 @@ static bool has_ipv6(const char *s)
 	return false;
 }
 
-/*
- * What an allowlisted value may still never look like.  The allowlist is
- * the real guard; these catch an app or a daemon putting a path, an
- * address or a token where a plain figure was expected.
- */
-static const char *value_offence(const char *s)
+/* The start of a credential in the formats common services issue. */
+static const char *const secret_prefixes[] = {
+	"pylf_", "sk-", "sk_live_", "sk_test_", "rk_live_", "pk_live_",
+	"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-",
+	"xoxa-", "xoxb-", "xoxp-", "xoxr-", "xoxs-", "AKIA", "ASIA", "AIza",
+	"eyJ", "-----BEGIN", "Bearer ", "Basic ", "npm_", "hf_",
+};
+
+static bool token_char(char c)
 {
+	return isalnum((unsigned char)c) || c == '_' || c == '-' || c == '+' ||
+	       c == '/' || c == '=' || c == '.';
+}
+
+/*
+ * A long unbroken run of token characters mixing letters and digits: a
+ * key or a hash, whatever its prefix.  UUIDs (the deployment ID) are not.
+ */
+static bool has_key_run(const char *s)
+{
+	const char *p = s, *start;
+	bool alpha, digit;
+
+	while (*p) {
+		while (*p && !token_char(*p))
+			p++;
+		start = p;
+		alpha = digit = false;
+		for (; *p && token_char(*p); p++) {
+			alpha |= isalpha((unsigned char)*p) != 0;
+			digit |= isdigit((unsigned char)*p) != 0;
+		}
+		if (p - start >= 32 && alpha && digit &&
+		    !uuid_shaped(start, (size_t)(p - start)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The whole value a host name: two or more dot-separated labels of
+ * letters, digits and hyphens, the last all letters (a top-level
+ * domain), or any such name followed by ":port".
+ */
+static bool is_host_name(const char *s)
+{
+	const char *label = s, *p;
+	int labels = 0;
+	bool tld_alpha = true;
+
+	for (p = s;; p++) {
+		if (*p == '.' || *p == ':' || *p == '\0') {
+			if (p == label)
+				return false;
+			labels++;
+			if (*p != '.')
+				break;
+			label = p + 1;
+			tld_alpha = true;
+			continue;
+		}
+		if (!isalnum((unsigned char)*p) && *p != '-')
+			return false;
+		if (!isalpha((unsigned char)*p))
+			tld_alpha = false;
+	}
+	if (*p == ':') {
+		if (!p[1] || strspn(p + 1, "0123456789") != strlen(p + 1))
+			return false;
+		return true;	/* name:port, whatever the name */
+	}
+	return labels >= 2 && tld_alpha && p - label >= 2;
+}
+
+const char *scrub_value_offence(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return "control_character";
 	if (s[0] == '/' || s[0] == '~' || strchr(s, '\\'))
 		return "looks_like_path";
 	if (strstr(s, "://") || strchr(s, '@'))
 		return "looks_like_address";
-	if (has_ipv4(s) || has_ipv6(s))
+	if (has_ipv4(s) || has_ipv6(s) || is_host_name(s))
 		return "looks_like_address";
-	if (strncasecmp(s, "pylf_", 5) == 0 || strncasecmp(s, "bearer ", 7) == 0)
+	for (i = 0; i < COUNT(secret_prefixes); i++)
+		if (strncmp(s, secret_prefixes[i],
+			    strlen(secret_prefixes[i])) == 0)
+			return "looks_like_secret";
+	if (has_key_run(s))
 		return "looks_like_secret";
 	return NULL;
 }
@@ -253,7 +349,7 @@ static bool judge_value(json_t *v, const char **reason)
 			*reason = "string_over_64_characters";
 			return false;
 		}
-		*reason = value_offence(s);
+		*reason = scrub_value_offence(s);
 		return *reason == NULL;
 	default:
 		*reason = "not_a_scalar";

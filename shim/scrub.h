@@ -47,6 +47,13 @@ bool scrub_resource(json_t *attrs, struct scrub_verdict *v);
 /* Is KEY on TYPE's allowlist, and from SOURCE?  For routing snapshot keys. */
 bool scrub_allows(enum event_type type, const char *key, enum key_source source);
 
+/*
+ * What a string value may never look like, whatever its key: a control
+ * character, a path, an address or host name, or a credential.  The
+ * reason ("looks_like_path", ...), or NULL when the value may go.
+ */
+const char *scrub_value_offence(const char *s);
+
 /* Does KEY contain a forbidden pattern (case-insensitive)?  NULL if not. */
 const char *scrub_forbidden_pattern(const char *key);
 

@@ -3,28 +3,41 @@
 
 #include "envparse.h"
 #include "log.h"
+#include "scrub.h"
 #include "tconfig.h"
 
 enum telemetry_optin tconfig_optin(env_getter getenv_fn)
 {
 	enum flag on = parse_flag(getenv_fn("SYNTHORG_TELEMETRY_ENABLED"));
 
-	/* The cross-tool convention beats everything, a mistake included. */
-	if (parse_flag(getenv_fn("DO_NOT_TRACK")) == FLAG_TRUE)
+	/*
+	 * The cross-tool convention beats everything, a mistake included;
+	 * and a DO_NOT_TRACK that is set to anything but a plain "no" is
+	 * read as a wish not to be tracked (the caller warns about it).
+	 */
+	switch (parse_flag(getenv_fn("DO_NOT_TRACK"))) {
+	case FLAG_TRUE:
+	case FLAG_INVALID:
 		return OPTIN_DO_NOT_TRACK;
+	default:
+		break;
+	}
 	if (on == FLAG_INVALID)
 		return OPTIN_INVALID;
 	return on == FLAG_TRUE ? OPTIN_ON : OPTIN_OFF;
 }
 
-enum take { TAKE_BLANK, TAKE_OK, TAKE_NOT_UTF8 };
+enum take { TAKE_BLANK, TAKE_OK, TAKE_REFUSED };
 
 /*
- * Copy VALUE trimmed and cut to 64 characters.  Blank, or not UTF-8 (no
- * JSON string could carry it), it is not taken.
+ * Copy VALUE trimmed and cut to 64 characters.  Blank, it is not taken;
+ * not UTF-8 (no JSON string could carry it), or shaped like what no event
+ * may carry (a path, an address, a secret), it is refused, *WHY says why.
  */
-static enum take take_tag(char *out, size_t size, const char *value)
+static enum take take_tag(char *out, size_t size, const char *value,
+			  const char **why)
 {
+	char tag[ENV_TAG_MAX * 4 + 1];
 	const char *s, *end;
 	size_t chars = 0, n;
 
@@ -39,8 +52,10 @@ static enum take take_tag(char *out, size_t size, const char *value)
 		end--;
 	if (end == s)
 		return TAKE_BLANK;
-	if (!utf8_valid(s, (size_t)(end - s)))
-		return TAKE_NOT_UTF8;
+	if (!utf8_valid(s, (size_t)(end - s))) {
+		*why = "not_utf8";
+		return TAKE_REFUSED;
+	}
 	/* Count characters, not bytes, and never cut one in half. */
 	for (n = 0; s + n < end; n++) {
 		if (((unsigned char)s[n] & 0xc0) != 0x80) {
@@ -49,9 +64,17 @@ static enum take take_tag(char *out, size_t size, const char *value)
 			chars++;
 		}
 	}
+	/* Judged as the tag it would be, whatever room OUT has. */
+	if (n >= sizeof(tag))
+		n = sizeof(tag) - 1;
+	memcpy(tag, s, n);
+	tag[n] = '\0';
+	*why = scrub_value_offence(tag);
+	if (*why)
+		return TAKE_REFUSED;
 	if (n >= size)
 		n = size - 1;
-	memcpy(out, s, n);
+	memcpy(out, tag, n);
 	out[n] = '\0';
 	return TAKE_OK;
 }
@@ -76,26 +99,32 @@ static bool ci_detected(env_getter getenv_fn, char *const *environ)
 }
 
 const char *tconfig_environment(char *out, size_t size, env_getter getenv_fn,
-				char *const *environ, const char **rejected)
+				char *const *environ, const char **rejected,
+				const char **why)
 {
+	const char *w = NULL;
 	enum take t;
 
-	*rejected = NULL;
-	t = take_tag(out, size, getenv_fn("SYNTHORG_TELEMETRY_ENV"));
+	*rejected = *why = NULL;
+	t = take_tag(out, size, getenv_fn("SYNTHORG_TELEMETRY_ENV"), &w);
 	if (t == TAKE_OK)
 		return "override";
-	if (t == TAKE_NOT_UTF8)
+	if (t == TAKE_REFUSED) {
 		*rejected = "SYNTHORG_TELEMETRY_ENV";
+		*why = w;
+	}
 	if (ci_detected(getenv_fn, environ)) {
-		take_tag(out, size, "ci");
+		take_tag(out, size, "ci", &w);
 		return "ci";
 	}
-	t = take_tag(out, size, getenv_fn("SYNTHORG_TELEMETRY_ENV_BAKED"));
+	t = take_tag(out, size, getenv_fn("SYNTHORG_TELEMETRY_ENV_BAKED"), &w);
 	if (t == TAKE_OK)
 		return "baked";
-	if (t == TAKE_NOT_UTF8 && !*rejected)
+	if (t == TAKE_REFUSED && !*rejected) {
 		*rejected = "SYNTHORG_TELEMETRY_ENV_BAKED";
-	take_tag(out, size, "dev");
+		*why = w;
+	}
+	take_tag(out, size, "dev", &w);
 	return "default";
 }
 
@@ -111,25 +140,25 @@ void tconfig_parse(struct telemetry_config *tc, env_getter getenv_fn,
 	const char *v;
 	uint64_t n;
 
-	const char *rejected;
+	const char *rejected, *why;
 
 	memset(tc, 0, sizeof(*tc));
 	tc->optin = tconfig_optin(getenv_fn);
 	tc->environment_source = tconfig_environment(tc->environment,
 						     sizeof(tc->environment),
 						     getenv_fn, environ,
-						     &rejected);
+						     &rejected, &why);
 	if (rejected)
-		warn_invalid(rejected, "not_utf8");
+		warn_invalid(rejected, why);
 	tc->heartbeat_ms = HEARTBEAT_DEFAULT_MS;
 	v = getenv_fn("SYNTHORG_TELEMETRY_HEARTBEAT_INTERVAL_HOURS");
 	if (v) {
 		if (parse_decimal(v, 3600000, HEARTBEAT_MAX_MS, &n) == 0 &&
-		    n > 0)
+		    n >= HEARTBEAT_MIN_MS)
 			tc->heartbeat_ms = n;
 		else
 			warn_invalid("SYNTHORG_TELEMETRY_HEARTBEAT_INTERVAL_HOURS",
-				     "not_hours_above_0_to_168");
+				     "not_hours_from_1_second_to_168");
 	}
 	tc->budget_ms = BUDGET_DEFAULT_MS;
 	v = getenv_fn("SYNTHORG_TELEMETRY_SHUTDOWN_BUDGET_SECONDS");
@@ -142,7 +171,7 @@ void tconfig_parse(struct telemetry_config *tc, env_getter getenv_fn,
 	}
 	tc->data_dir = DATA_DIR_DEFAULT;
 	v = getenv_fn("SYNTHORG_DATA_DIR");
-	if (v) {
+	if (v && *v) {
 		if (v[0] == '/')
 			tc->data_dir = v;
 		else

@@ -10,6 +10,8 @@
 #define ENV_TAG_MAX 64
 #define HEARTBEAT_DEFAULT_MS (6ull * 3600 * 1000)
 #define HEARTBEAT_MAX_MS (168ull * 3600 * 1000)
+/* More often than once a second is a mistake that would flood Logfire. */
+#define HEARTBEAT_MIN_MS 1000ull
 #define BUDGET_DEFAULT_MS 2000u
 #define BUDGET_MAX_MS 60000u
 #define DATA_DIR_DEFAULT "/data"
@@ -51,10 +53,12 @@ void tconfig_parse(struct telemetry_config *tc, env_getter getenv_fn,
  * The environment tag, first match wins: SYNTHORG_TELEMETRY_ENV, then
  * "ci" when a CI system is detected, then SYNTHORG_TELEMETRY_ENV_BAKED,
  * then "dev".  Values are trimmed, blank ones skipped, cut at 64
- * characters; one that is not UTF-8 is skipped too and named in *REJECTED
- * (else NULL) for a warning.  Returns the name of the rule that chose.
+ * characters; one that is not UTF-8, or shaped like a path, an address
+ * or a secret, is skipped too and named in *REJECTED with *WHY (else
+ * NULL) for a warning.  Returns the name of the rule that chose.
  */
 const char *tconfig_environment(char *out, size_t size, env_getter getenv_fn,
-				char *const *environ, const char **rejected);
+				char *const *environ, const char **rejected,
+				const char **why);
 
 #endif

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -118,6 +119,13 @@ static void iso_time(uint64_t ns, char *out, size_t size)
 		 tm.tm_min, tm.tm_sec, (unsigned)(ns % 1000000000u / 1000));
 }
 
+static bool regular_file(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 static void *prep_run(void *arg)
 {
 	struct prep *p = arg;
@@ -135,7 +143,11 @@ static void *prep_run(void *arg)
 		deployid_get(dirfd, p->deadline_ms, &p->id);
 		if (p->want_spool) {
 			fd = openat(dirfd, SPOOL_FILE, O_RDWR | O_CREAT |
-				    O_NOFOLLOW | O_CLOEXEC, 0600);
+				    O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+			if (fd >= 0 && !regular_file(fd)) {
+				close(fd);
+				fd = -1;
+			}
 			/* Replicas on one volume: one spool keeper at a time. */
 			if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
 				close(fd);
@@ -409,7 +421,8 @@ static enum deliver_result flush(struct telemetry *t, int64_t deadline_ms,
 		break;
 	case DELIVER_FAILED:
 		log_event(LOG_WARNING, "telemetry.delivery.failed",
-			  "error_type=deadline events=%zu kept=%s", n,
+			  "error_type=%s events=%zu kept=%s",
+			  deliver_last_error(t->deliver), n,
 			  t->spool_fd >= 0 ? "spool" : "memory");
 		break;
 	case DELIVER_ABORTED:
@@ -588,6 +601,9 @@ static struct telemetry *disabled(enum telemetry_optin optin)
 		log_always(LOG_INFO, "telemetry.disabled", "reason=invalid_opt_in");
 		break;
 	case OPTIN_DO_NOT_TRACK:
+		if (parse_flag(getenv("DO_NOT_TRACK")) == FLAG_INVALID)
+			log_event(LOG_WARNING, "config.invalid",
+				  "variable=DO_NOT_TRACK reason=not_true_or_false using=do_not_track");
 		log_always(LOG_INFO, "telemetry.disabled", "reason=do_not_track");
 		break;
 	default:
@@ -595,6 +611,35 @@ static struct telemetry *disabled(enum telemetry_optin optin)
 		break;
 	}
 	return NULL;
+}
+
+/*
+ * SSL_CERT_FILE must name a readable regular file: anything else (missing,
+ * a directory, a FIFO that would block the thread) is reported once, by
+ * name, and the embedded bundle is used instead.
+ */
+static void check_cert_file(struct telemetry_config *tc)
+{
+	struct stat st;
+	const char *why = NULL;
+	int fd;
+
+	if (!tc->ssl_cert_file)
+		return;
+	fd = open(tc->ssl_cert_file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		why = errno == ENOENT ? "missing" : "unreadable";
+	else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		why = "not_a_regular_file";
+	else if (st.st_size == 0)
+		why = "empty";
+	if (fd >= 0)
+		close(fd);
+	if (!why)
+		return;
+	log_event(LOG_WARNING, "config.invalid",
+		  "variable=SSL_CERT_FILE reason=%s using=embedded_bundle", why);
+	tc->ssl_cert_file = NULL;
 }
 
 static const char *setup(struct telemetry *t)
@@ -643,6 +688,18 @@ static const char *env_get(const char *name)
 	return getenv(name);
 }
 
+void telemetry_no_app(void)
+{
+	enum telemetry_optin optin = tconfig_optin(env_get);
+
+	/* The boot's one lifecycle line, even when there is nothing to run. */
+	if (optin != OPTIN_ON)
+		disabled(optin);
+	else
+		log_always(LOG_INFO, "telemetry.disabled",
+			   "reason=app_not_started");
+}
+
 struct telemetry *telemetry_start(bool pid1)
 {
 	enum telemetry_optin optin = tconfig_optin(env_get);
@@ -666,10 +723,20 @@ struct telemetry *telemetry_start(bool pid1)
 		return NULL;
 	}
 	tconfig_parse(&t->cfg, env_get, environ);
+	check_cert_file(&t->cfg);
 	embed_base_url(t->token, t->base_url);
 	t->pid1 = pid1;
-	t->selftest = parse_flag(getenv("SYNTHORG_TELEMETRY_SANDBOX_SELFTEST")) ==
-		      FLAG_TRUE;
+	switch (parse_flag(getenv("SYNTHORG_TELEMETRY_SANDBOX_SELFTEST"))) {
+	case FLAG_TRUE:
+		t->selftest = true;
+		break;
+	case FLAG_INVALID:
+		log_event(LOG_WARNING, "config.invalid",
+			  "variable=SYNTHORG_TELEMETRY_SANDBOX_SELFTEST reason=not_true_or_false using=default");
+		break;
+	default:
+		break;
+	}
 	t->boot_ms = mono_ms();
 	why = setup(t);
 	if (!why)

@@ -18,6 +18,12 @@ struct telemetry;
 struct telemetry *telemetry_start(bool pid1);
 
 /*
+ * The lifecycle line when the app could not be started: telemetry does
+ * not run for a boot with no app.
+ */
+void telemetry_no_app(void);
+
+/*
  * Hand the thread the outcome and start the shutdown budget: the thread
  * sends the session summary and shutdown events.  Never blocks.
  */

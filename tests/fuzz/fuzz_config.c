@@ -248,10 +248,32 @@ static bool has_text(const char *v)
 	return false;
 }
 
-/* A tag the chain takes: not blank, and UTF-8 (blanks are ASCII). */
+/*
+ * A tag the chain takes: not blank, UTF-8 (blanks are ASCII), and once
+ * trimmed and cut to 64 characters, no shape the scrubber refuses.
+ */
 static bool usable(const char *v)
 {
-	return has_text(v) && utf8_valid(v, strlen(v));
+	char cut[ENV_TAG_MAX * 4 + 1];
+	size_t n, end, chars = 0;
+
+	if (!has_text(v) || !utf8_valid(v, strlen(v)))
+		return false;
+	while (blank(*v))
+		v++;
+	end = strlen(v);
+	while (end && blank(v[end - 1]))
+		end--;
+	for (n = 0; n < end; n++) {
+		if (((unsigned char)v[n] & 0xc0) != 0x80 &&
+		    chars++ == ENV_TAG_MAX)
+			break;
+	}
+	if (n >= sizeof(cut))
+		n = sizeof(cut) - 1;
+	memcpy(cut, v, n);
+	cut[n] = '\0';
+	return scrub_value_offence(cut) == NULL;
 }
 
 /* The tag is the trimmed VALUE, cut at 64 characters. */
@@ -300,11 +322,12 @@ static void check_small_tag(const struct telemetry_config *tc,
 {
 	size_t size = 1 + strlen(tc->environment) % 8;
 	char *tag = malloc(size);
-	const char *src, *rejected;
+	const char *src, *rejected, *why;
 
 	if (!tag)
 		abort();
-	src = tconfig_environment(tag, size, fuzz_getenv, envp, &rejected);
+	src = tconfig_environment(tag, size, fuzz_getenv, envp, &rejected,
+				  &why);
 	FUZZ_CHECK(!strcmp(src, tc->environment_source), "source %s, not %s",
 		   src, tc->environment_source);
 	FUZZ_CHECK(strlen(tag) < size &&
@@ -320,14 +343,16 @@ static void check_tconfig(char *const *envp)
 	enum flag on = parse_flag(var("SYNTHORG_TELEMETRY_ENABLED"));
 	enum telemetry_optin want;
 
-	want = dnt == FLAG_TRUE ? OPTIN_DO_NOT_TRACK :
+	/* DO_NOT_TRACK fails closed: anything but a plain "no" is a "yes". */
+	want = dnt == FLAG_TRUE || dnt == FLAG_INVALID ? OPTIN_DO_NOT_TRACK :
 	       on == FLAG_INVALID ? OPTIN_INVALID :
 	       on == FLAG_TRUE ? OPTIN_ON : OPTIN_OFF;
 	FUZZ_CHECK(tconfig_optin(fuzz_getenv) == want, "opt-in differs");
 	tconfig_parse(&tc, fuzz_getenv, envp);
 	FUZZ_CHECK(tc.optin == want, "opt-in differs in tconfig_parse");
 	check_environment(&tc, envp);
-	FUZZ_CHECK(tc.heartbeat_ms > 0 && tc.heartbeat_ms <= HEARTBEAT_MAX_MS,
+	FUZZ_CHECK(tc.heartbeat_ms >= HEARTBEAT_MIN_MS &&
+		   tc.heartbeat_ms <= HEARTBEAT_MAX_MS,
 		   "heartbeat %llu ms", (unsigned long long)tc.heartbeat_ms);
 	FUZZ_CHECK(tc.budget_ms <= BUDGET_MAX_MS, "budget %u ms", tc.budget_ms);
 	FUZZ_CHECK(tc.data_dir && tc.data_dir[0] == '/', "relative data dir");

@@ -142,9 +142,14 @@ static bool is_uuid(const char *s, size_t len)
 	return true;
 }
 
-/* A UUID and then only line ends and blanks. */
+/*
+ * A UUID and then only line ends and blanks, the whole file at most 128
+ * bytes: a longer file is not an ID file, whatever it starts with.
+ */
 static bool valid_content(const uint8_t *data, size_t size)
 {
+	if (size > 128)
+		return false;
 	while (size && strchr("\n\r ", data[size - 1]) && data[size - 1])
 		size--;
 	return is_uuid((const char *)data, size);

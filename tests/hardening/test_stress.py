@@ -45,7 +45,7 @@ def test_everything_at_once(shim, helpers, receiver, tmp_path):
               f"i=$((i+1)); done; wait) &); "
               f"exec sigprint --exit-on 15")
     e = telemetry_env(tmp_path / "data",
-                      SYNTHORG_TELEMETRY_HEARTBEAT_INTERVAL_HOURS=0.0001)
+                      SYNTHORG_TELEMETRY_HEARTBEAT_INTERVAL_HOURS=0.0003)
     (tmp_path / "data").mkdir()
     p = subprocess.Popen(pidns_cmd(["-v", "sh", "-c", script], tshim), env=e,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -44,10 +44,12 @@ def test_missing_command_is_127_with_one_line(shim):
     r = run_pid1(["/nonexistent/app", "arg"])
     assert r.returncode == 127
     assert r.stdout == ""
-    lines = r.stderr.splitlines()
-    assert len(lines) == 1, lines
+    # One error line, and the boot's telemetry lifecycle line.
+    events = [(l["level"], l["event"]) for l in log_lines(r.stderr)]
+    assert events == [("error", "exec.failed"),
+                      ("info", "telemetry.disabled")], r.stderr
     f, = log_lines(r.stderr, "exec.failed")
-    assert f["level"] == "error" and f["command"] == "/nonexistent/app"
+    assert f["command"] == "/nonexistent/app"
 
 
 def test_command_not_on_path_is_127(shim):
@@ -57,7 +59,25 @@ def test_command_not_on_path_is_127(shim):
 def test_directory_is_126(shim, tmp_path):
     r = run_pid1([str(tmp_path)])
     assert r.returncode == 126
-    assert len(r.stderr.splitlines()) == 1
+    assert [l["level"] for l in log_lines(r.stderr)] == ["error", "info"]
+
+
+def test_script_without_shebang_runs_through_sh(shim, tmp_path):
+    # As with glibc's execvp and tini: a drop-in must start such apps.
+    script = tmp_path / "app"
+    script.write_text('echo "ran $1"\nexit 5\n')
+    script.chmod(0o755)
+    r = run_pid1([str(script), "arg"])
+    assert r.returncode == 5
+    assert r.stdout == "ran arg\n"
+    r = run_pid1(["app", "x"], environ=env(PATH=f"{tmp_path}:/bin:/usr/bin"))
+    assert r.returncode == 5 and r.stdout == "ran x\n"
+
+
+def test_app_not_started_still_gets_the_lifecycle_line(shim):
+    r = run_pid1(["/nonexistent"], environ=env(SYNTHORG_TELEMETRY_ENABLED=1))
+    line, = log_lines(r.stderr, "telemetry.disabled")
+    assert line["reason"] == "app_not_started"
 
 
 def test_file_without_exec_bit_is_126(shim, tmp_path):

@@ -65,6 +65,83 @@ def test_do_not_track_wins(shim, receiver, tmp_path):
     assert rx.requests() == []
 
 
+@pytest.mark.parametrize("value", ["2", "garbage", "\udcff"])
+def test_do_not_track_fails_closed(shim, receiver, tmp_path, value):
+    rx = receiver()
+    tshim = embed(tmp_path / "shim", rx.url)
+    e = telemetry_env(tmp_path)
+    e["DO_NOT_TRACK"] = value.encode("utf-8", "surrogateescape").decode(
+        "utf-8", "surrogateescape")
+    r = run(tshim, ["true"], e)
+    line, = lifecycle(r.stderr)
+    assert (line["event"], line["reason"]) == ("telemetry.disabled",
+                                               "do_not_track")
+    warn, = log_lines(r.stderr, "config.invalid")
+    assert warn["variable"] == "DO_NOT_TRACK"
+    time.sleep(0.3)
+    assert rx.requests() == []
+
+
+@pytest.mark.parametrize("tag,why", [
+    ("/etc/passwd", "looks_like_path"), ("10.1.2.3", "looks_like_address"),
+    ("db.example.com", "looks_like_address"), ("sk-live123", "looks_like_secret"),
+    ("prod\nline", "control_character"),
+])
+def test_refused_environment_tag_warns_and_falls_back(shim, receiver,
+                                                      tmp_path, tag, why):
+    rx = receiver()
+    tshim = embed(tmp_path / "shim", rx.url)
+    r = run(tshim, ["true"], telemetry_env(tmp_path, SYNTHORG_TELEMETRY_ENV=tag))
+    warn, = log_lines(r.stderr, "config.invalid")
+    assert (warn["variable"], warn["reason"]) == ("SYNTHORG_TELEMETRY_ENV",
+                                                  why)
+    assert {s["attributes"]["environment"] for s in rx.spans()} == {"dev"}
+    assert [s["name"] for s in rx.spans()][-1] == "deployment.shutdown"
+
+
+def test_heartbeat_faster_than_a_second_is_refused(shim, receiver, tmp_path):
+    rx = receiver()
+    tshim = embed(tmp_path / "shim", rx.url)
+    r = run(tshim, ["sh", "-c", "sleep 1"], telemetry_env(
+        tmp_path, SYNTHORG_TELEMETRY_HEARTBEAT_INTERVAL_HOURS=0.000001))
+    warn, = log_lines(r.stderr, "config.invalid")
+    assert warn["variable"] == "SYNTHORG_TELEMETRY_HEARTBEAT_INTERVAL_HOURS"
+    assert "deployment.heartbeat" not in [s["name"] for s in rx.spans()]
+
+
+@pytest.mark.parametrize("kind", ["missing", "directory", "fifo", "empty"])
+def test_unusable_ssl_cert_file_is_named_and_replaced(shim, receiver,
+                                                      tmp_path, kind):
+    rx = receiver()
+    tshim = embed(tmp_path / "shim", rx.url)
+    path = tmp_path / "ca.pem"
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "empty":
+        path.write_text("")
+    r = run(tshim, ["sh", "-c", "exit 3"],
+            telemetry_env(tmp_path, SSL_CERT_FILE=path))
+    assert r.returncode == 3
+    warn, = log_lines(r.stderr, "config.invalid")
+    assert warn["variable"] == "SSL_CERT_FILE"
+    assert warn["using"] == "embedded_bundle"
+    # Plain HTTP here: the embedded bundle took over and delivery worked.
+    assert [s["name"] for s in rx.spans()][-1] == "deployment.shutdown"
+
+
+def test_failed_delivery_names_its_cause(shim, receiver, tmp_path):
+    pki = make_pki(tmp_path / "pki")
+    rx = receiver(tls=pki)
+    tshim = embed(tmp_path / "shim", rx.url)
+    r = run(tshim, ["true"], telemetry_env(
+        tmp_path, SYNTHORG_TELEMETRY_SHUTDOWN_BUDGET_SECONDS=1))
+    causes = {l["error_type"] for l in
+              log_lines(r.stderr, "telemetry.delivery.failed")}
+    assert causes == {"tls"}, r.stderr
+
+
 def test_build_without_token_says_so_once_and_sends_nothing(shim, receiver,
                                                             tmp_path):
     rx = receiver()
@@ -83,12 +160,14 @@ def test_disabled_path_opens_no_socket_file_or_thread(shim, tmp_path):
     trace = tmp_path / "trace"
     r = subprocess.run(
         ["strace", "-f", "-qq", "-o", str(trace), "-e",
-         "trace=socket,connect,clone,clone3,open,openat,mkdir,stat,newfstatat",
+         "trace=execve,socket,connect,clone,clone3,open,openat,mkdir,stat,"
+         "newfstatat",
          shim, "-s", "true"], env=env(SYNTHORG_DATA_DIR=tmp_path),
         capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
     lines = trace.read_text().splitlines()
-    shim_pid = lines[0].split()[0]
+    # The shim's pid is the one of the first execve: strace's own start.
+    shim_pid = next(l.split()[0] for l in lines if "execve(" in l)
     own = [l for l in lines if l.split()[0] == shim_pid]
     calls = " ".join(own)
     assert "socket(" not in calls and "connect(" not in calls
@@ -233,7 +312,7 @@ def test_snapshot_figures_merge_into_their_events(shim, receiver, tmp_path):
                                 "tasks_created": 9, "tasks_failed": 1}))
     run(tshim, ["sh", "-c", "sleep 2"],
         telemetry_env(tmp_path, SYNTHORG_TELEMETRY_SNAPSHOT=snap,
-                      SYNTHORG_TELEMETRY_HEARTBEAT_INTERVAL_HOURS=0.0002))
+                      SYNTHORG_TELEMETRY_HEARTBEAT_INTERVAL_HOURS=0.0003))
     spans = {}
     for s in rx.spans():
         spans.setdefault(s["name"], s["attributes"])

@@ -149,13 +149,19 @@ TEST(values_shaped_like_paths_addresses_or_secrets)
 		"/home/alice", "~/work", "C:\\Users\\bob", "https://x.example",
 		"alice@example.com", "10.0.0.12", "host 192.168.1.1 up",
 		"fe80::1", "2001:db8:0:0:1:0:0:1", "pylf_v1_us_abcdef",
-		"Bearer abc",
+		"Bearer abc", "sk-abc123", "ghp_0123456789abcdef", "AKIAIOSFODNN7",
+		"xoxb-123-456", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig",
+		"db.internal.corp:5432", "example.com", "api.example.org",
+		"a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8", "line\nbreak",
+		"tab\there",
 	};
 	static const char *const good[] = {
 		"Debian GNU/Linux 12 (bookworm)", "6.1.0-18-amd64",
 		"20.10.24+dfsg1", "2026-12-04T17:21:37.097192+00:00",
 		"3a5ad78e-be37-472c-b30c-2c4ffa33f1ca", "0.1.0", "overlay2",
-		"x86_64", "1.2.3",
+		"x86_64", "1.2.3", "5.15.0-1034-azure", "research team",
+		"Ubuntu 22.04.3 LTS", "runc", "12 (bookworm)", "sqlite",
+		"hierarchical",
 	};
 	struct scrub_verdict v;
 	size_t i;

@@ -22,13 +22,13 @@ static enum telemetry_optin optin(const char *const *env)
 	return tconfig_optin(get);
 }
 
-static const char *rejected;
+static const char *rejected, *why;
 
 static const char *tag(const char *const *env, char *out, size_t size)
 {
 	env_now = env;
 	return tconfig_environment(out, size, get, (char *const *)env,
-				   &rejected);
+				   &rejected, &why);
 }
 
 #define ENV(...) ((const char *const[]){ __VA_ARGS__, NULL })
@@ -134,6 +134,14 @@ TEST(environment_not_utf8_is_skipped_and_named)
 		  "baked");
 	CHECK_STR(out, "qa");
 	CHECK_STR(rejected, "SYNTHORG_TELEMETRY_ENV");
+	CHECK_STR(why, "not_utf8");
+	tag(ENV("SYNTHORG_TELEMETRY_ENV=/etc/passwd",
+		"SYNTHORG_TELEMETRY_ENV_BAKED=10.1.2.3"), out, sizeof(out));
+	CHECK_STR(out, "dev");
+	CHECK_STR(rejected, "SYNTHORG_TELEMETRY_ENV");
+	CHECK_STR(why, "looks_like_path");
+	tag(ENV("SYNTHORG_TELEMETRY_ENV=prod\nx"), out, sizeof(out));
+	CHECK_STR(why, "control_character");
 	tag(ENV("SYNTHORG_TELEMETRY_ENV_BAKED=\xc0\xaf"), out, sizeof(out));
 	CHECK_STR(out, "dev");
 	CHECK_STR(rejected, "SYNTHORG_TELEMETRY_ENV_BAKED");

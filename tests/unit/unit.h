@@ -42,7 +42,8 @@ extern int unit_failures;
 		const char *g_ = (got), *w_ = (want);			\
 		if (!g_ || strcmp(g_, w_) != 0) {			\
 			char m_[512];					\
-			snprintf(m_, sizeof(m_), "%s == \"%s\", want \"%s\"", \
+			snprintf(m_, sizeof(m_),			\
+				 "%.100s == \"%.180s\", want \"%.180s\"",	\
 				 #got, g_ ? g_ : "(null)", w_);		\
 			unit_fail(__FILE__, __LINE__, m_);		\
 		}							\
