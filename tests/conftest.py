@@ -15,6 +15,22 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "scenario"))
 import harness  # noqa: E402
+import signal  # noqa: E402
+
+# The shim hands its app the ignored signals and the mask it was given, so
+# a test run started under nohup (SIGHUP ignored) or by a runner that
+# blocks signals would change what the apps under test see.  Start every
+# test from the defaults; subprocess resets SIGPIPE and SIGXFSZ itself.
+for _sig in signal.valid_signals():
+    if _sig in (signal.SIGKILL, signal.SIGSTOP, signal.SIGPIPE,
+                signal.SIGXFSZ):
+        continue
+    try:
+        if signal.getsignal(_sig) == signal.SIG_IGN:
+            signal.signal(_sig, signal.SIG_DFL)
+    except (OSError, ValueError):
+        pass
+signal.pthread_sigmask(signal.SIG_SETMASK, [])
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +66,9 @@ def docker():
 def image(docker, shim, helpers, tmp_path_factory):
     """A FROM-scratch image: the shim, busybox-static and the helpers."""
     stage = tmp_path_factory.mktemp("image")
-    return docker.build_toolbox_image(str(stage), shim, helpers)
+    tag = docker.build_toolbox_image(str(stage), shim, helpers)
+    yield tag
+    docker.run(["rmi", "-f", tag], check=False)
 
 
 @pytest.fixture
