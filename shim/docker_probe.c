@@ -8,6 +8,7 @@
 
 #include "deliver.h"
 #include "docker_probe.h"
+#include "envparse.h"
 #include "scrub.h"
 
 /* /info's fields, and the names they are exported under. */
@@ -44,19 +45,7 @@ static json_t *unavailable(const char *reason)
 /* Cut S to 64 characters without splitting one. */
 static json_t *cut_string(const char *s)
 {
-	size_t i, chars = 0;
-	char buf[SCRUB_STRING_MAX * 4 + 1];
-
-	for (i = 0; s[i]; i++) {
-		if (((unsigned char)s[i] & 0xc0) != 0x80 &&
-		    chars++ == SCRUB_STRING_MAX)
-			break;
-	}
-	if (i >= sizeof(buf))
-		i = sizeof(buf) - 1;
-	memcpy(buf, s, i);
-	buf[i] = '\0';
-	return json_string(buf);
+	return json_stringn(s, utf8_prefix(s, strlen(s), SCRUB_STRING_MAX));
 }
 
 json_t *docker_info_map(const char *body, size_t len)

@@ -151,3 +151,16 @@ int utf8_valid(const char *str, size_t n)
 	}
 	return 1;
 }
+
+size_t utf8_prefix(const char *s, size_t n, size_t max_chars)
+{
+	size_t i, chars = 0;
+
+	for (i = 0; i < n; i++) {
+		/* A lead byte starts a character; the MAX_CHARS+1th ends it. */
+		if (((unsigned char)s[i] & 0xc0) != 0x80 &&
+		    chars++ == max_chars)
+			break;
+	}
+	return i;
+}

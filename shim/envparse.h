@@ -30,6 +30,12 @@ int parse_decimal(const char *s, uint64_t scale, uint64_t max, uint64_t *out);
  */
 int utf8_valid(const char *s, size_t n);
 
+/*
+ * How many bytes of S[0..N) make its first MAX_CHARS characters, never
+ * cutting a UTF-8 sequence in half.
+ */
+size_t utf8_prefix(const char *s, size_t n, size_t max_chars);
+
 /* Parse a whole number in [LO, HI] (blanks allowed around it); -1 if not. */
 int parse_int_range(const char *s, int lo, int hi, int *out);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "rnd.h"
 #include "scrub.h"
 
 #define S (1u << EV_STARTUP)
@@ -105,24 +106,6 @@ static const char *const names[EV_COUNT] = {
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-/* 8-4-4-4-12 hex: a UUID, which the envelope carries on purpose. */
-static bool uuid_shaped(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n != 36)
-		return false;
-	for (i = 0; i < n; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return false;
-		} else if (!isxdigit((unsigned char)s[i])) {
-			return false;
-		}
-	}
-	return true;
-}
 
 const char *event_name(enum event_type type)
 {
@@ -266,7 +249,7 @@ static bool has_key_run(const char *s)
 			digit |= isdigit((unsigned char)*p) != 0;
 		}
 		if (p - start >= 32 && alpha && digit &&
-		    !uuid_shaped(start, (size_t)(p - start)))
+		    !uuid_valid(start, (size_t)(p - start)))
 			return true;
 	}
 	return false;

@@ -83,7 +83,6 @@ static void forward(struct supervisor *s, int sig)
 {
 	pid_t target = s->cfg->kill_group ? -s->child : s->child;
 	char name[SIG_NAME_MAX];
-
 	int rc = sys_kill(target, sig);
 
 	if (rc < 0) {

@@ -39,7 +39,7 @@ static enum take take_tag(char *out, size_t size, const char *value,
 {
 	char tag[ENV_TAG_MAX * 4 + 1];
 	const char *s, *end;
-	size_t chars = 0, n;
+	size_t n;
 
 	if (!value)
 		return TAKE_BLANK;
@@ -56,14 +56,7 @@ static enum take take_tag(char *out, size_t size, const char *value,
 		*why = "not_utf8";
 		return TAKE_REFUSED;
 	}
-	/* Count characters, not bytes, and never cut one in half. */
-	for (n = 0; s + n < end; n++) {
-		if (((unsigned char)s[n] & 0xc0) != 0x80) {
-			if (chars == ENV_TAG_MAX)
-				break;
-			chars++;
-		}
-	}
+	n = utf8_prefix(s, (size_t)(end - s), ENV_TAG_MAX);
 	/* Judged as the tag it would be, whatever room OUT has. */
 	if (n >= sizeof(tag))
 		n = sizeof(tag) - 1;
